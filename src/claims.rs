@@ -1,0 +1,576 @@
+//! The verified identity of a request ([`Claims`]) and the raw token it came with
+//! ([`BearerToken`]), as [`BearerAuthLayer`](crate::BearerAuthLayer) leaves them in the request
+//! extensions.
+//!
+//! ```
+//! use regards_auth::{Claims, Role};
+//!
+//! let claims: Claims = serde_json::from_str(
+//!     r#"{"tenant":"project1","role":"ADMIN","sub":"jane@regards.fr",
+//!         "email":"jane@regards.fr","exp":4102444800,"accessGroups":["g1"]}"#,
+//! ).unwrap();
+//! assert_eq!(claims.role, Role::Admin);
+//! assert_eq!(claims.access_groups, ["g1"]);
+//! ```
+
+use std::borrow::Cow;
+use std::fmt;
+
+use http::HeaderValue;
+use serde::de::{self, Deserializer, MapAccess, Visitor};
+use serde::ser::{SerializeMap, Serializer};
+use serde_json::{Map, Value};
+
+use crate::AuthError;
+use crate::role::Role;
+
+/// `sub` of the anonymous identity REGARDS serves public requests with.
+pub const PUBLIC_SUBJECT: &str = "public";
+/// `email` of the anonymous identity REGARDS serves public requests with.
+pub const PUBLIC_EMAIL: &str = "public@regards.com";
+
+/// The claims of a verified REGARDS token.
+///
+/// Decoding is strict: the claims must be a JSON object; `sub`, `email`, `role` and `tenant`
+/// must be present, non-empty strings; `exp` a non-negative integer (seconds since the epoch);
+/// `nbf`, when present, too; `accessGroups`, when present, an array of strings. A duplicated
+/// member, a `null` or a value of another type makes the whole token invalid. Any other member
+/// is kept and can be read with [`Claims::additional`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct Claims {
+    /// `sub`: the user's login (an e-mail address for REGARDS users, the application name for
+    /// system tokens).
+    pub sub: String,
+    /// `email`: the user's e-mail address.
+    pub email: String,
+    /// `role`: the user's role on [`tenant`](Self::tenant).
+    pub role: Role,
+    /// `tenant`: the REGARDS project the token is valid for.
+    pub tenant: String,
+    /// `accessGroups`: the user's access groups (empty when the claim is absent).
+    pub access_groups: Vec<String>,
+    /// `exp`: expiry, in seconds since the Unix epoch. `0` for the anonymous identity, which
+    /// comes from no token.
+    pub exp: u64,
+    nbf: Option<u64>,
+    additional: Map<String, Value>,
+}
+
+impl Claims {
+    /// Claims with the four REGARDS identity members and an expiry; no access groups.
+    ///
+    /// ```
+    /// use regards_auth::{Claims, Role};
+    /// let claims = Claims::new("jane@regards.fr", "jane@regards.fr", Role::Admin, "project1", 4102444800);
+    /// assert_eq!(claims.tenant, "project1");
+    /// ```
+    pub fn new(
+        sub: impl Into<String>,
+        email: impl Into<String>,
+        role: Role,
+        tenant: impl Into<String>,
+        exp: u64,
+    ) -> Self {
+        Claims {
+            sub: sub.into(),
+            email: email.into(),
+            role,
+            tenant: tenant.into(),
+            access_groups: Vec::new(),
+            exp,
+            nbf: None,
+            additional: Map::new(),
+        }
+    }
+
+    /// The anonymous identity REGARDS gives a public request on `tenant`: `sub` `"public"`,
+    /// `email` `"public@regards.com"`, role PUBLIC, `exp` 0.
+    pub fn public(tenant: impl Into<String>) -> Self {
+        Claims::new(PUBLIC_SUBJECT, PUBLIC_EMAIL, Role::Public, tenant, 0)
+    }
+
+    /// Whether these are the anonymous identity of a public request (no token was sent).
+    pub fn is_anonymous(&self) -> bool {
+        self.exp == 0 && self.role == Role::Public && self.sub == PUBLIC_SUBJECT
+    }
+
+    /// Sets the access groups.
+    pub fn with_access_groups<I, G>(mut self, groups: I) -> Self
+    where
+        I: IntoIterator<Item = G>,
+        G: Into<String>,
+    {
+        self.access_groups = groups.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Adds a claim outside the REGARDS identity (REGARDS' "additional params").
+    ///
+    /// A name the typed fields own (`sub`, `email`, `role`, `tenant`, `accessGroups`, `exp`,
+    /// `nbf`) is ignored: those are set through the fields.
+    pub fn with_additional(mut self, name: impl Into<String>, value: impl Into<Value>) -> Self {
+        let name = name.into();
+        if Field::of(&name) == Field::Other {
+            self.additional.insert(name, value.into());
+        }
+        self
+    }
+
+    /// `nbf`: not-before, in seconds since the Unix epoch, when the token has one.
+    pub fn not_before(&self) -> Option<u64> {
+        self.nbf
+    }
+
+    /// A claim outside the typed fields (`aud`, `iat`, REGARDS' additional params...).
+    ///
+    /// ```
+    /// # use regards_auth::{Claims, Role};
+    /// let claims = Claims::new("a", "a", Role::Admin, "p", 1).with_additional("origin", "ui");
+    /// assert_eq!(claims.additional("origin").and_then(|v| v.as_str()), Some("ui"));
+    /// ```
+    pub fn additional(&self, name: &str) -> Option<&Value> {
+        self.additional.get(name)
+    }
+
+    /// All claims outside the typed fields.
+    pub fn additional_claims(&self) -> &Map<String, Value> {
+        &self.additional
+    }
+}
+
+/// The member names the typed fields own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Field {
+    Sub,
+    Email,
+    Role,
+    Tenant,
+    AccessGroups,
+    Exp,
+    Nbf,
+    Other,
+}
+
+impl Field {
+    fn of(name: &str) -> Field {
+        match name {
+            "sub" => Field::Sub,
+            "email" => Field::Email,
+            "role" => Field::Role,
+            "tenant" => Field::Tenant,
+            "accessGroups" => Field::AccessGroups,
+            "exp" => Field::Exp,
+            "nbf" => Field::Nbf,
+            _ => Field::Other,
+        }
+    }
+}
+
+/// A member name or string value, borrowed from the input when it has no escapes.
+pub(crate) struct Text<'de>(pub(crate) Cow<'de, str>);
+
+impl<'de> de::Deserialize<'de> for Text<'de> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct TextVisitor;
+        impl<'de> Visitor<'de> for TextVisitor {
+            type Value = Text<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
+                Ok(Text(Cow::Borrowed(v)))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+                Ok(Text(Cow::Owned(v.to_owned())))
+            }
+            fn visit_string<E: de::Error>(self, v: String) -> Result<Self::Value, E> {
+                Ok(Text(Cow::Owned(v)))
+            }
+        }
+        deserializer.deserialize_str(TextVisitor)
+    }
+}
+
+fn required_text<E: de::Error>(value: Option<String>, name: &'static str) -> Result<String, E> {
+    match value {
+        None => Err(E::missing_field(name)),
+        Some(value) if value.is_empty() => Err(E::invalid_value(
+            de::Unexpected::Str(""),
+            &"a non-empty string",
+        )),
+        Some(value) => Ok(value),
+    }
+}
+
+fn set_once<'de, A: MapAccess<'de>, T: de::Deserialize<'de>>(
+    slot: &mut Option<T>,
+    map: &mut A,
+    name: &'static str,
+) -> Result<(), A::Error> {
+    if slot.is_some() {
+        return Err(de::Error::duplicate_field(name));
+    }
+    *slot = Some(map.next_value()?);
+    Ok(())
+}
+
+impl<'de> de::Deserialize<'de> for Claims {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct ClaimsVisitor;
+
+        impl<'de> Visitor<'de> for ClaimsVisitor {
+            type Value = Claims;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a JSON object of REGARDS claims")
+            }
+
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Claims, A::Error> {
+                let mut sub = None;
+                let mut email = None;
+                let mut role: Option<Text<'de>> = None;
+                let mut tenant = None;
+                let mut access_groups = None;
+                let mut exp = None;
+                let mut nbf = None;
+                let mut additional = Map::new();
+                while let Some(Text(name)) = map.next_key::<Text<'de>>()? {
+                    match Field::of(&name) {
+                        Field::Sub => set_once(&mut sub, &mut map, "sub")?,
+                        Field::Email => set_once(&mut email, &mut map, "email")?,
+                        Field::Role => set_once(&mut role, &mut map, "role")?,
+                        Field::Tenant => set_once(&mut tenant, &mut map, "tenant")?,
+                        Field::AccessGroups => {
+                            set_once(&mut access_groups, &mut map, "accessGroups")?
+                        }
+                        Field::Exp => set_once(&mut exp, &mut map, "exp")?,
+                        Field::Nbf => set_once(&mut nbf, &mut map, "nbf")?,
+                        Field::Other => {
+                            let value: Value = map.next_value()?;
+                            if additional.insert(name.into_owned(), value).is_some() {
+                                return Err(de::Error::custom("duplicate claim"));
+                            }
+                        }
+                    }
+                }
+                let role = required_text(role.map(|Text(role)| role.into_owned()), "role")
+                    .map(|role| Role::from_name(&role));
+                Ok(Claims {
+                    sub: required_text(sub, "sub")?,
+                    email: required_text(email, "email")?,
+                    role: role?,
+                    tenant: required_text(tenant, "tenant")?,
+                    access_groups: access_groups.unwrap_or_default(),
+                    exp: exp.ok_or_else(|| de::Error::missing_field("exp"))?,
+                    nbf,
+                    additional,
+                })
+            }
+        }
+
+        deserializer.deserialize_map(ClaimsVisitor)
+    }
+}
+
+impl serde::Serialize for Claims {
+    /// REGARDS' member order: `tenant`, `role`, `sub`, `email`, then `accessGroups` (when not
+    /// empty), the additional claims, `nbf` (when set) and `exp`.
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        map.serialize_entry("tenant", &self.tenant)?;
+        map.serialize_entry("role", &self.role)?;
+        map.serialize_entry("sub", &self.sub)?;
+        map.serialize_entry("email", &self.email)?;
+        if !self.access_groups.is_empty() {
+            map.serialize_entry("accessGroups", &self.access_groups)?;
+        }
+        for (name, value) in &self.additional {
+            map.serialize_entry(name, value)?;
+        }
+        if let Some(nbf) = self.nbf {
+            map.serialize_entry("nbf", &nbf)?;
+        }
+        map.serialize_entry("exp", &self.exp)?;
+        map.end()
+    }
+}
+
+/// The largest token accepted, in bytes. Longer credentials are refused before any decoding.
+pub const MAX_TOKEN_LEN: usize = 8 * 1024;
+
+/// Whether `byte` belongs to RFC 6750's `b64token` charset (without the trailing `=`).
+const fn is_b64token_byte(byte: u8) -> bool {
+    byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~' | b'+' | b'/')
+}
+
+/// Checks the size cap and RFC 6750's `b64token` syntax:
+/// `1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="`.
+pub(crate) fn check_token_syntax(token: &[u8]) -> Result<(), AuthError> {
+    if token.len() > MAX_TOKEN_LEN {
+        return Err(AuthError::TokenTooLarge);
+    }
+    let body_len = token.len() - token.iter().rev().take_while(|&&b| b == b'=').count();
+    if body_len == 0 || !token[..body_len].iter().all(|&b| is_b64token_byte(b)) {
+        return Err(AuthError::MalformedToken);
+    }
+    Ok(())
+}
+
+/// The bearer token a request was authenticated with, kept so that a service can forward the
+/// caller's own token to the REGARDS services it calls (REGARDS' default behaviour).
+///
+/// It never prints its value in `Debug`.
+///
+/// ```
+/// use regards_auth::BearerToken;
+/// let token = BearerToken::new("eyJhbGciOiJIUzUxMiJ9.e30.c2ln").unwrap();
+/// assert_eq!(token.as_str(), "eyJhbGciOiJIUzUxMiJ9.e30.c2ln");
+/// assert_eq!(token.to_header_value().to_str().unwrap(), "Bearer eyJhbGciOiJIUzUxMiJ9.e30.c2ln");
+/// assert!(BearerToken::new("not a token").is_err());
+/// ```
+#[derive(Clone)]
+pub struct BearerToken {
+    /// The `Authorization` value the token was read from (cheap to clone: it shares the
+    /// request's buffer), and where the token starts in it.
+    header: HeaderValue,
+    start: usize,
+}
+
+impl BearerToken {
+    /// A token from its text, checked for RFC 6750 syntax and the size cap (not verified).
+    pub fn new(token: &str) -> Result<Self, AuthError> {
+        check_token_syntax(token.as_bytes())?;
+        let header = HeaderValue::from_str(token).map_err(|_| AuthError::MalformedToken)?;
+        Ok(BearerToken { header, start: 0 })
+    }
+
+    /// A token that starts at `start` in an `Authorization` value already checked by the
+    /// header parser.
+    pub(crate) fn from_authorization(header: HeaderValue, start: usize) -> Self {
+        BearerToken { header, start }
+    }
+
+    /// The token text.
+    pub fn as_str(&self) -> &str {
+        // The syntax check admitted ASCII only, so this never falls back.
+        std::str::from_utf8(&self.header.as_bytes()[self.start..]).unwrap_or_default()
+    }
+
+    /// `Bearer <token>`, marked sensitive, ready for an outgoing `Authorization` header.
+    pub fn to_header_value(&self) -> HeaderValue {
+        let mut value = Vec::with_capacity(7 + self.as_str().len());
+        value.extend_from_slice(b"Bearer ");
+        value.extend_from_slice(self.as_str().as_bytes());
+        let mut value =
+            HeaderValue::from_bytes(&value).expect("a checked token is a valid header value");
+        value.set_sensitive(true);
+        value
+    }
+}
+
+impl fmt::Debug for BearerToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("BearerToken(<redacted>)")
+    }
+}
+
+impl PartialEq for BearerToken {
+    fn eq(&self, other: &Self) -> bool {
+        self.as_str() == other.as_str()
+    }
+}
+
+impl Eq for BearerToken {}
+
+/// Decodes a claims set (trailing data refused), mapping every failure to
+/// [`AuthError::InvalidClaims`].
+pub(crate) fn decode_claims(json: &[u8]) -> Result<Claims, AuthError> {
+    serde_json::from_slice(json).map_err(|_| AuthError::InvalidClaims)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const VALID: &str =
+        r#"{"tenant":"project1","role":"ADMIN","sub":"a@b.c","email":"a@b.c","exp":10}"#;
+
+    fn decode(json: &str) -> Result<Claims, AuthError> {
+        decode_claims(json.as_bytes())
+    }
+
+    fn with(member: &str) -> String {
+        format!("{},{member}}}", &VALID[..VALID.len() - 1])
+    }
+
+    fn without(name: &str) -> String {
+        let mut value: Map<String, Value> = serde_json::from_str(VALID).unwrap();
+        value.remove(name);
+        serde_json::to_string(&value).unwrap()
+    }
+
+    #[test]
+    fn regards_claims_decode() {
+        let claims = decode(VALID).unwrap();
+        assert_eq!(claims.sub, "a@b.c");
+        assert_eq!(claims.role, Role::Admin);
+        assert_eq!(claims.exp, 10);
+        assert!(claims.access_groups.is_empty());
+        assert!(claims.additional_claims().is_empty());
+    }
+
+    #[test]
+    fn each_required_claim_must_be_present() {
+        for name in ["sub", "email", "role", "tenant", "exp"] {
+            assert_eq!(
+                decode(&without(name)),
+                Err(AuthError::InvalidClaims),
+                "{name}"
+            );
+        }
+    }
+
+    #[test]
+    fn required_strings_must_not_be_empty_null_or_other_types() {
+        for name in ["sub", "email", "role", "tenant"] {
+            for bad in [r#""""#, "null", "1", "[]", "{}", "true"] {
+                let json = without(name);
+                let json = format!("{},\"{name}\":{bad}}}", &json[..json.len() - 1]);
+                assert_eq!(
+                    decode(&json),
+                    Err(AuthError::InvalidClaims),
+                    "{name}: {bad}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn exp_must_be_a_non_negative_integer() {
+        for bad in [
+            r#""10""#,
+            "1.5",
+            "-1",
+            "null",
+            "1e3",
+            "18446744073709551616",
+        ] {
+            let json = without("exp");
+            let json = format!("{},\"exp\":{bad}}}", &json[..json.len() - 1]);
+            assert_eq!(decode(&json), Err(AuthError::InvalidClaims), "{bad}");
+        }
+    }
+
+    #[test]
+    fn duplicate_members_are_refused() {
+        assert_eq!(
+            decode(&with(r#""role":"PUBLIC""#)),
+            Err(AuthError::InvalidClaims)
+        );
+        assert_eq!(decode(&with(r#""exp":99"#)), Err(AuthError::InvalidClaims));
+        assert_eq!(
+            decode(&with(r#""x":1,"x":2"#)),
+            Err(AuthError::InvalidClaims)
+        );
+    }
+
+    #[test]
+    fn escaped_duplicate_member_is_refused() {
+        assert_eq!(
+            decode(&with(r#""\u0072ole":"PUBLIC""#)),
+            Err(AuthError::InvalidClaims)
+        );
+    }
+
+    #[test]
+    fn claims_must_be_an_object() {
+        for bad in [
+            "[]",
+            r#""claims""#,
+            "1",
+            "null",
+            r#"["a","a","ADMIN","p",1]"#,
+        ] {
+            assert_eq!(decode(bad), Err(AuthError::InvalidClaims), "{bad}");
+        }
+    }
+
+    #[test]
+    fn trailing_data_is_refused() {
+        assert_eq!(decode(&format!("{VALID} x")), Err(AuthError::InvalidClaims));
+    }
+
+    #[test]
+    fn access_groups_must_be_strings() {
+        assert_eq!(
+            decode(&with(r#""accessGroups":["g1","g2"]"#))
+                .unwrap()
+                .access_groups,
+            ["g1", "g2"]
+        );
+        for bad in ["null", r#""g1""#, r#"["g1",2]"#, "{}"] {
+            let json = with(&format!(r#""accessGroups":{bad}"#));
+            assert_eq!(decode(&json), Err(AuthError::InvalidClaims), "{bad}");
+        }
+    }
+
+    #[test]
+    fn other_members_are_kept() {
+        let claims = decode(&with(r#""aud":"x","iat":3"#)).unwrap();
+        assert_eq!(claims.additional("aud"), Some(&Value::from("x")));
+        assert_eq!(claims.additional("iat"), Some(&Value::from(3)));
+    }
+
+    #[test]
+    fn serialization_round_trips() {
+        let claims = Claims::new("s", "e", Role::System("app".into()), "t", 5)
+            .with_access_groups(["g"])
+            .with_additional("origin", "ui");
+        let json = serde_json::to_string(&claims).unwrap();
+        assert!(json.starts_with(r#"{"tenant":"t","role":"ROLE_SYS_app","sub":"s","email":"e""#));
+        assert_eq!(decode(&json).unwrap(), claims);
+    }
+
+    #[test]
+    fn typed_names_cannot_be_added_as_additional() {
+        let claims = Claims::new("s", "e", Role::Admin, "t", 5).with_additional("role", "PUBLIC");
+        assert!(claims.additional_claims().is_empty());
+    }
+
+    #[test]
+    fn token_syntax_is_b64token() {
+        assert_eq!(check_token_syntax(b"abc.DEF-_~+/=="), Ok(()));
+        for bad in [
+            &b""[..],
+            b"=",
+            b"a b",
+            b"a=b",
+            b"a\tb",
+            b"\xc3\xa9",
+            b"a,b",
+            b"a\"b",
+        ] {
+            assert_eq!(
+                check_token_syntax(bad),
+                Err(AuthError::MalformedToken),
+                "{bad:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn token_over_the_cap_is_too_large() {
+        assert_eq!(check_token_syntax(&[b'a'; MAX_TOKEN_LEN]), Ok(()));
+        assert_eq!(
+            check_token_syntax(&[b'a'; MAX_TOKEN_LEN + 1]),
+            Err(AuthError::TokenTooLarge)
+        );
+    }
+
+    #[test]
+    fn bearer_token_debug_is_redacted() {
+        let token = BearerToken::new("secret.token.value").unwrap();
+        assert_eq!(format!("{token:?}"), "BearerToken(<redacted>)");
+        assert!(token.to_header_value().is_sensitive());
+    }
+}

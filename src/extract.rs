@@ -1,0 +1,93 @@
+//! axum extractors for [`Claims`] and [`BearerToken`] (feature `axum`, `axum-core` only).
+//!
+//! ```
+//! use axum::{routing::get, Json, Router};
+//! use regards_auth::{BearerAuthLayer, Claims, Verifier, REGARDS_DEVELOPMENT_KEY};
+//!
+//! async fn my_user(claims: Claims) -> Json<Claims> {
+//!     Json(claims)
+//! }
+//!
+//! async fn search(claims: Option<Claims>) -> String {
+//!     claims.map_or_else(|| "anonymous".into(), |claims| claims.tenant)
+//! }
+//!
+//! let verifier = Verifier::builder().hs512(REGARDS_DEVELOPMENT_KEY).allow_development_key().build()?;
+//! let app: Router = Router::new()
+//!     .route("/users/myuser", get(my_user))
+//!     .route("/search", get(search))
+//!     .layer(BearerAuthLayer::new(verifier).allow_public());
+//! # Ok::<(), regards_auth::ConfigError>(())
+//! ```
+
+use axum_core::body::Body;
+use axum_core::extract::{FromRequestParts, OptionalFromRequestParts};
+use axum_core::response::{IntoResponse, Response};
+use http::request::Parts;
+
+use crate::AuthError;
+use crate::claims::{BearerToken, Claims};
+use crate::reject::{RegardsRejection, Reject};
+
+impl IntoResponse for AuthError {
+    /// The REGARDS rejection ([`RegardsRejection`]) for this error, with the error in the
+    /// response extensions.
+    fn into_response(self) -> Response {
+        let mut response: Response<Body> = RegardsRejection.reject(self);
+        response.extensions_mut().insert(self);
+        response
+    }
+}
+
+/// Clones a `T` the layer left in the extensions; without it, logs what to fix and refuses
+/// with [`AuthError::NotConfigured`] (500).
+fn from_extensions<T: Clone + Send + Sync + 'static>(parts: &Parts) -> Result<T, AuthError> {
+    parts.extensions.get::<T>().cloned().ok_or_else(|| {
+        tracing::error!(
+            extractor = std::any::type_name::<T>(),
+            "no authenticated identity in the request: add `.layer(BearerAuthLayer::new(verifier))` \
+             to the router (around this route), or extract `Option<_>`"
+        );
+        AuthError::NotConfigured
+    })
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Claims {
+    type Rejection = AuthError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        from_extensions(parts)
+    }
+}
+
+/// `None` when the request carries no claims (no layer, or a route outside it).
+impl<S: Send + Sync> OptionalFromRequestParts<S> for Claims {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        _state: &S,
+    ) -> Result<Option<Self>, Self::Rejection> {
+        Ok(parts.extensions.get::<Claims>().cloned())
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for BearerToken {
+    type Rejection = AuthError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        from_extensions(parts)
+    }
+}
+
+/// `None` for anonymous (public) requests, which carry no token.
+impl<S: Send + Sync> OptionalFromRequestParts<S> for BearerToken {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        _state: &S,
+    ) -> Result<Option<Self>, Self::Rejection> {
+        Ok(parts.extensions.get::<BearerToken>().cloned())
+    }
+}

@@ -1,0 +1,239 @@
+//! Compact JWS parsing (RFC 7515 §7.1): three base64url segments, a JOSE header that is a JSON
+//! object, strict decoding. Nothing here trusts the token: the algorithm read from the header
+//! only selects among the keys the service configured.
+
+use std::borrow::Cow;
+use std::fmt;
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde::de::{self, Deserializer, IgnoredAny, MapAccess, Visitor};
+
+use crate::AuthError;
+use crate::claims::Text;
+
+/// The three segments of a compact JWS.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Segments<'t> {
+    pub(crate) header: &'t str,
+    pub(crate) payload: &'t str,
+    pub(crate) signature: &'t str,
+    /// `header '.' payload`, the bytes the signature covers.
+    pub(crate) signing_input: &'t [u8],
+}
+
+/// Splits a token into exactly three segments, header and payload non-empty.
+pub(crate) fn split(token: &str) -> Result<Segments<'_>, AuthError> {
+    let mut dots = token
+        .bytes()
+        .enumerate()
+        .filter(|&(_, b)| b == b'.')
+        .map(|(i, _)| i);
+    let (Some(first), Some(second), None) = (dots.next(), dots.next(), dots.next()) else {
+        return Err(AuthError::MalformedToken);
+    };
+    let segments = Segments {
+        header: &token[..first],
+        payload: &token[first + 1..second],
+        signature: &token[second + 1..],
+        signing_input: token[..second].as_bytes(),
+    };
+    if segments.header.is_empty() || segments.payload.is_empty() {
+        return Err(AuthError::MalformedToken);
+    }
+    Ok(segments)
+}
+
+/// Decodes unpadded base64url into `buf`, refusing padding, other alphabets and non-canonical
+/// trailing bits.
+pub(crate) fn decode_segment<'b>(segment: &str, buf: &'b mut [u8]) -> Option<&'b [u8]> {
+    let len = URL_SAFE_NO_PAD.decode_slice(segment, buf).ok()?;
+    Some(&buf[..len])
+}
+
+/// The unpadded base64url length of `len` bytes.
+pub(crate) const fn encoded_len(len: usize) -> usize {
+    (len * 4).div_ceil(3)
+}
+
+/// The largest JOSE header accepted, decoded. REGARDS' is 16 bytes.
+const MAX_HEADER_LEN: usize = 1024;
+
+/// The members of a JOSE header that matter. Everything else (`kid`, `jku`, `jwk`, `x5u`...)
+/// is read past and grants nothing.
+#[derive(Debug)]
+pub(crate) struct JoseHeader<'a> {
+    pub(crate) alg: Cow<'a, str>,
+    typ: Option<Cow<'a, str>>,
+    has_crit: bool,
+    has_cty: bool,
+}
+
+impl JoseHeader<'_> {
+    /// Refuses what RFC 8725 tells a verifier not to process: `crit` (no extension is
+    /// understood), `cty` (no nested JWT), and a `typ` other than `JWT`.
+    fn check(&self) -> Result<(), AuthError> {
+        let typ_ok = self
+            .typ
+            .as_deref()
+            .is_none_or(|typ| typ.eq_ignore_ascii_case("JWT"));
+        if self.has_crit || self.has_cty || !typ_ok {
+            return Err(AuthError::UnsupportedHeader);
+        }
+        Ok(())
+    }
+}
+
+/// Decodes and checks the header segment.
+pub(crate) fn decode_header<'b>(
+    segment: &str,
+    buf: &'b mut [u8; MAX_HEADER_LEN],
+) -> Result<JoseHeader<'b>, AuthError> {
+    if segment.len() > encoded_len(MAX_HEADER_LEN) {
+        return Err(AuthError::MalformedToken);
+    }
+    let json = decode_segment(segment, buf).ok_or(AuthError::MalformedToken)?;
+    let header: JoseHeader<'b> =
+        serde_json::from_slice(json).map_err(|_| AuthError::MalformedToken)?;
+    header.check()?;
+    Ok(header)
+}
+
+/// How many distinct members a header may have.
+const MAX_HEADER_MEMBERS: usize = 16;
+
+impl<'de> de::Deserialize<'de> for JoseHeader<'de> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct HeaderVisitor;
+
+        impl<'de> Visitor<'de> for HeaderVisitor {
+            type Value = JoseHeader<'de>;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a JOSE header object")
+            }
+
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+                let mut seen: [Option<Cow<'de, str>>; MAX_HEADER_MEMBERS] =
+                    [const { None }; MAX_HEADER_MEMBERS];
+                let mut alg = None;
+                let mut typ = None;
+                let (mut has_crit, mut has_cty) = (false, false);
+                let mut count = 0;
+                while let Some(Text(name)) = map.next_key::<Text<'de>>()? {
+                    // RFC 7515 §4: member names must be unique.
+                    if count == MAX_HEADER_MEMBERS
+                        || seen[..count].iter().flatten().any(|s| *s == name)
+                    {
+                        return Err(de::Error::custom("duplicate or too many header members"));
+                    }
+                    match &*name {
+                        "alg" => alg = Some(map.next_value::<Text<'de>>()?.0),
+                        "typ" => typ = Some(map.next_value::<Text<'de>>()?.0),
+                        other => {
+                            has_crit |= other == "crit";
+                            has_cty |= other == "cty";
+                            map.next_value::<IgnoredAny>()?;
+                        }
+                    }
+                    seen[count] = Some(name);
+                    count += 1;
+                }
+                Ok(JoseHeader {
+                    alg: alg.ok_or_else(|| de::Error::missing_field("alg"))?,
+                    typ,
+                    has_crit,
+                    has_cty,
+                })
+            }
+        }
+
+        deserializer.deserialize_map(HeaderVisitor)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn header(json: &str) -> Result<String, AuthError> {
+        let segment = URL_SAFE_NO_PAD.encode(json);
+        let mut buf = [0; MAX_HEADER_LEN];
+        decode_header(&segment, &mut buf).map(|h| h.alg.into_owned())
+    }
+
+    #[test]
+    fn split_needs_exactly_three_segments() {
+        assert!(split("a.b.c").is_ok());
+        assert!(split("a.b.").is_ok(), "an empty signature is refused later");
+        for bad in ["abc", "a.b", "a.b.c.d", "a.b.c.d.e", ".b.c", "a..c", ".."] {
+            assert_eq!(split(bad).err(), Some(AuthError::MalformedToken), "{bad}");
+        }
+    }
+
+    #[test]
+    fn signing_input_is_header_dot_payload() {
+        assert_eq!(split("hh.pp.ss").unwrap().signing_input, b"hh.pp");
+    }
+
+    #[test]
+    fn regards_header_decodes() {
+        assert_eq!(header(r#"{"alg":"HS512"}"#).unwrap(), "HS512");
+        assert_eq!(header(r#"{"typ":"JWT","alg":"HS256"}"#).unwrap(), "HS256");
+        assert_eq!(
+            header(r#"{"alg":"HS256","typ":"jwt","kid":"k"}"#).unwrap(),
+            "HS256"
+        );
+    }
+
+    #[test]
+    fn crit_cty_and_other_types_are_refused() {
+        for bad in [
+            r#"{"alg":"HS512","crit":["exp"]}"#,
+            r#"{"alg":"HS512","cty":"JWT"}"#,
+            r#"{"alg":"HS512","typ":"at+jwt"}"#,
+        ] {
+            assert_eq!(header(bad), Err(AuthError::UnsupportedHeader), "{bad}");
+        }
+    }
+
+    #[test]
+    fn ill_formed_headers_are_malformed() {
+        for bad in [
+            "[]",
+            r#"["HS512"]"#,
+            r#""HS512""#,
+            "{}",
+            r#"{"alg":512}"#,
+            r#"{"alg":null}"#,
+            r#"{"alg":"HS512","typ":1}"#,
+            r#"{"alg":"HS512","alg":"none"}"#,
+            r#"{"alg":"HS512","\u0061lg":"none"}"#,
+            r#"{"alg":"HS512","kid":"a","kid":"b"}"#,
+            r#"{"alg":"HS512"}x"#,
+        ] {
+            assert_eq!(header(bad), Err(AuthError::MalformedToken), "{bad}");
+        }
+    }
+
+    #[test]
+    fn padded_and_non_canonical_base64_is_refused() {
+        let mut buf = [0; 8];
+        assert!(decode_segment("YQ", &mut buf).is_some());
+        assert!(decode_segment("YQ==", &mut buf).is_none());
+        assert!(
+            decode_segment("YR", &mut buf).is_none(),
+            "non-zero trailing bits"
+        );
+        assert!(
+            decode_segment("Y+", &mut buf).is_none(),
+            "standard alphabet"
+        );
+    }
+
+    #[test]
+    fn oversize_header_is_malformed() {
+        let json = format!(r#"{{"alg":"HS512","x":"{}"}}"#, "a".repeat(MAX_HEADER_LEN));
+        assert_eq!(header(&json), Err(AuthError::MalformedToken));
+    }
+}

@@ -1,0 +1,69 @@
+//! Authenticate and authorize requests to a REGARDS service written in Rust, exactly as
+//! REGARDS' own Java services do.
+//!
+//! [REGARDS](https://github.com/RegardsOss) (CNES) signs stateless JWT bearer tokens in its
+//! rs-authentication service. This crate verifies them ([`Verifier`]), authenticates every
+//! request in a tower middleware ([`BearerAuthLayer`]), guards routes by REGARDS role
+//! ([`RequireRoleLayer`]), hands the caller's identity to axum handlers ([`Claims`] is an
+//! extractor) and mints tokens the REGARDS way ([`TokenIssuer`]).
+//!
+//! ```
+//! use axum::{routing::{get, put}, Json, Router};
+//! use regards_auth::{BearerAuthLayer, Claims, RequireRoleLayer, Role, Verifier};
+//!
+//! async fn import_rule(claims: Claims, Json(rule): Json<serde_json::Value>) -> String {
+//!     format!("rule stored for project {}", claims.tenant)
+//! }
+//!
+//! fn app(verifier: Verifier) -> Router {
+//!     Router::new()
+//!         .route("/api/v1/rs-notifier/rule", put(import_rule)
+//!             .route_layer(RequireRoleLayer::at_least(Role::ProjectAdmin)))
+//!         .layer(BearerAuthLayer::new(verifier))
+//! }
+//!
+//! // In main: `let verifier = Verifier::from_env()?;` reads JWT_SIGNING_KEY_HS512 and friends.
+//! ```
+//!
+//! # Data flow
+//!
+//! `Authorization` header → token text → verified [`Claims`] → request extensions →
+//! [`RequireRoleLayer`] / extractor → handler. Every refusal is a response built by one
+//! replaceable piece ([`Reject`], default [`RegardsRejection`]) from an [`AuthError`], which
+//! fixes the status, the `WWW-Authenticate` challenge and the message.
+//!
+//! # Features
+//!
+//! | feature | default | what it adds |
+//! |---|---|---|
+//! | `axum` | yes | `FromRequestParts` and `OptionalFromRequestParts` for [`Claims`] and [`BearerToken`], `IntoResponse` for [`AuthError`] (depends on `axum-core` only) |
+
+#![forbid(unsafe_code)]
+#![deny(unreachable_pub)]
+#![warn(missing_docs, missing_debug_implementations)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+mod bearer;
+mod claims;
+mod error;
+#[cfg(feature = "axum")]
+mod extract;
+mod future;
+mod guard;
+mod issue;
+mod jws;
+mod key;
+mod reject;
+mod role;
+mod verify;
+
+pub use bearer::{BearerAuth, BearerAuthLayer};
+pub use claims::{BearerToken, Claims, MAX_TOKEN_LEN, PUBLIC_EMAIL, PUBLIC_SUBJECT};
+pub use error::AuthError;
+pub use future::ResponseFuture;
+pub use guard::{RequireRole, RequireRoleLayer};
+pub use issue::{DEFAULT_VALIDITY, TokenIssuer};
+pub use key::{Algorithm, ConfigError, MIN_RSA_BITS, REGARDS_DEVELOPMENT_KEY};
+pub use reject::{RegardsRejection, Reject};
+pub use role::{Role, RoleHierarchy};
+pub use verify::{DEFAULT_LEEWAY, Verifier, VerifierBuilder};

@@ -1,0 +1,341 @@
+//! REGARDS roles and the hierarchy that decides which role reaches which.
+//!
+//! ```
+//! use regards_auth::{Role, RoleHierarchy};
+//!
+//! let role: Role = "PROJECT_ADMIN".parse().unwrap();
+//! assert_eq!(role, Role::ProjectAdmin);
+//! assert_eq!(role.to_string(), "PROJECT_ADMIN");
+//!
+//! let hierarchy = RoleHierarchy::new().with_custom("DATA_MANAGER", Role::Exploit);
+//! let manager = Role::Custom("DATA_MANAGER".into());
+//! assert!(hierarchy.reaches(&manager, &Role::RegisteredUser));
+//! assert!(!hierarchy.reaches(&manager, &Role::Admin));
+//! ```
+
+use std::collections::HashMap;
+use std::convert::Infallible;
+use std::fmt;
+use std::str::FromStr;
+
+/// A REGARDS role, as carried by the `role` claim.
+///
+/// Names match exactly and case-sensitively, as REGARDS does: `"ADMIN"` is [`Role::Admin`],
+/// `"admin"` or `" ADMIN"` is a [`Role::Custom`] role that nothing is configured for.
+///
+/// System roles are written `ROLE_SYS_<app>` by REGARDS services; `SYS_<app>` is read as the
+/// same role. Both parse to [`Role::System`] holding `<app>` and display as `ROLE_SYS_<app>`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Role {
+    /// `PUBLIC`: anonymous access to a project.
+    Public,
+    /// `REGISTERED_USER`: any user with an account on the project.
+    RegisteredUser,
+    /// `EXPLOIT`: operator.
+    Exploit,
+    /// `ADMIN`: project administrator (data side).
+    Admin,
+    /// `PROJECT_ADMIN`: super-role of a project.
+    ProjectAdmin,
+    /// `INSTANCE_ADMIN`: super-role of the whole REGARDS instance.
+    InstanceAdmin,
+    /// `ROLE_SYS_<app>` (or `SYS_<app>`): a token minted by a service for service-to-service calls.
+    /// Holds the application name.
+    System(String),
+    /// Any other name: a project's custom role. Its rights come from a [`RoleHierarchy`].
+    Custom(String),
+}
+
+const SYSTEM_PREFIX: &str = "ROLE_SYS_";
+const SHORT_SYSTEM_PREFIX: &str = "SYS_";
+
+/// The native roles, lowest first. The index is the role's level.
+const NATIVE_ORDER: [Role; 6] = [
+    Role::Public,
+    Role::RegisteredUser,
+    Role::Exploit,
+    Role::Admin,
+    Role::ProjectAdmin,
+    Role::InstanceAdmin,
+];
+
+impl Role {
+    /// The role's REGARDS name, for native roles; `None` for system and custom roles.
+    pub const fn native_name(&self) -> Option<&'static str> {
+        Some(match self {
+            Role::Public => "PUBLIC",
+            Role::RegisteredUser => "REGISTERED_USER",
+            Role::Exploit => "EXPLOIT",
+            Role::Admin => "ADMIN",
+            Role::ProjectAdmin => "PROJECT_ADMIN",
+            Role::InstanceAdmin => "INSTANCE_ADMIN",
+            Role::System(_) | Role::Custom(_) => return None,
+        })
+    }
+
+    /// Whether this is a system role (`ROLE_SYS_<app>`).
+    pub const fn is_system(&self) -> bool {
+        matches!(self, Role::System(_))
+    }
+
+    /// The position of a native role in PUBLIC < REGISTERED_USER < ... < INSTANCE_ADMIN.
+    fn native_level(&self) -> Option<usize> {
+        NATIVE_ORDER.iter().position(|native| native == self)
+    }
+
+    /// Parses a role name. Every string is a role (unknown names are custom roles), so this
+    /// never fails; an empty name is refused earlier, when claims are decoded.
+    pub fn from_name(name: &str) -> Role {
+        match name {
+            "PUBLIC" => Role::Public,
+            "REGISTERED_USER" => Role::RegisteredUser,
+            "EXPLOIT" => Role::Exploit,
+            "ADMIN" => Role::Admin,
+            "PROJECT_ADMIN" => Role::ProjectAdmin,
+            "INSTANCE_ADMIN" => Role::InstanceAdmin,
+            _ => {
+                let app = name
+                    .strip_prefix(SYSTEM_PREFIX)
+                    .or_else(|| name.strip_prefix(SHORT_SYSTEM_PREFIX));
+                match app {
+                    Some(app) if !app.is_empty() => Role::System(app.to_owned()),
+                    _ => Role::Custom(name.to_owned()),
+                }
+            }
+        }
+    }
+}
+
+impl FromStr for Role {
+    type Err = Infallible;
+
+    fn from_str(name: &str) -> Result<Self, Self::Err> {
+        Ok(Role::from_name(name))
+    }
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Role::System(app) => write!(f, "{SYSTEM_PREFIX}{app}"),
+            Role::Custom(name) => f.write_str(name),
+            native => f.write_str(native.native_name().unwrap_or_default()),
+        }
+    }
+}
+
+impl serde::Serialize for Role {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+/// Which role reaches which: the native chain PUBLIC < REGISTERED_USER < EXPLOIT < ADMIN <
+/// PROJECT_ADMIN < INSTANCE_ADMIN, plus the project's custom roles, each with a parent.
+///
+/// A role *reaches* another when the other is the role itself or one of its ancestors: ADMIN
+/// reaches EXPLOIT, a custom role whose parent is EXPLOIT reaches EXPLOIT and everything below.
+/// A custom role the hierarchy does not know reaches only itself and PUBLIC. System roles reach
+/// everything unless [`RoleHierarchy::system_roles_pass`] says otherwise.
+#[derive(Debug, Clone)]
+pub struct RoleHierarchy {
+    parents: HashMap<String, Role>,
+    system_roles_pass: bool,
+}
+
+/// How far a chain of custom parents is followed; a longer chain (or a cycle) reaches nothing
+/// beyond itself and PUBLIC.
+const MAX_CUSTOM_DEPTH: usize = 16;
+
+impl Default for RoleHierarchy {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl RoleHierarchy {
+    /// The native REGARDS hierarchy, no custom roles, system roles passing every guard.
+    pub fn new() -> Self {
+        Self {
+            parents: HashMap::new(),
+            system_roles_pass: true,
+        }
+    }
+
+    /// Declares a custom role and its parent (a native role or another declared custom role),
+    /// as a REGARDS project does when it creates the role.
+    ///
+    /// ```
+    /// use regards_auth::{Role, RoleHierarchy};
+    /// let hierarchy = RoleHierarchy::new()
+    ///     .with_custom("CURATOR", Role::Exploit)
+    ///     .with_custom("JUNIOR_CURATOR", Role::Custom("CURATOR".into()));
+    /// assert!(hierarchy.reaches(&Role::Custom("JUNIOR_CURATOR".into()), &Role::Exploit));
+    /// ```
+    pub fn with_custom(mut self, name: impl Into<String>, parent: Role) -> Self {
+        self.parents.insert(name.into(), parent);
+        self
+    }
+
+    /// Whether system roles (`ROLE_SYS_<app>`) pass every guard (the default, as in REGARDS).
+    /// With `false`, a system role reaches nothing but itself.
+    pub fn system_roles_pass(mut self, pass: bool) -> Self {
+        self.system_roles_pass = pass;
+        self
+    }
+
+    /// Whether `role` has at least the rights of `required`.
+    pub fn reaches(&self, role: &Role, required: &Role) -> bool {
+        if role == required {
+            return true;
+        }
+        if let Role::System(_) = role {
+            return self.system_roles_pass;
+        }
+        let (role_native, role_chain_has_required) = self.resolve(role, required);
+        if role_chain_has_required {
+            return true;
+        }
+        let Some(role_level) = role_native.and_then(|native| native.native_level()) else {
+            // Unknown custom role: PUBLIC only.
+            return *required == Role::Public;
+        };
+        match required {
+            native if native.native_level().is_some() => native
+                .native_level()
+                .is_some_and(|level| role_level >= level),
+            // A custom requirement is met by any role strictly above its native ancestor: such
+            // a role holds every right the native ancestor's descendants can hold.
+            Role::Custom(_) => {
+                let (required_native, _) = self.resolve(required, &Role::Public);
+                required_native
+                    .and_then(|native| native.native_level())
+                    .is_some_and(|level| role_level > level)
+            }
+            _ => false,
+        }
+    }
+
+    /// Follows `role`'s custom parents to its native ancestor. Also tells whether `target`
+    /// was met on the way.
+    fn resolve<'a>(&'a self, role: &'a Role, target: &Role) -> (Option<&'a Role>, bool) {
+        let mut current = role;
+        for _ in 0..=MAX_CUSTOM_DEPTH {
+            if current == target {
+                return (None, true);
+            }
+            match current {
+                Role::Custom(name) => match self.parents.get(name) {
+                    Some(parent) => current = parent,
+                    None => return (None, false),
+                },
+                Role::System(_) => return (None, false),
+                native => return (Some(native), false),
+            }
+        }
+        (None, false)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn custom(name: &str) -> Role {
+        Role::Custom(name.to_owned())
+    }
+
+    #[test]
+    fn native_names_round_trip() {
+        for role in NATIVE_ORDER {
+            let name = role.to_string();
+            assert_eq!(Role::from_name(&name), role);
+        }
+    }
+
+    #[test]
+    fn names_match_case_sensitively() {
+        assert_eq!(Role::from_name("admin"), custom("admin"));
+        assert_eq!(Role::from_name(" ADMIN"), custom(" ADMIN"));
+        assert_eq!(Role::from_name("ADMIN "), custom("ADMIN "));
+        // Cyrillic 'А' (U+0410) in place of the Latin 'A'.
+        assert_eq!(Role::from_name("\u{410}DMIN"), custom("\u{410}DMIN"));
+    }
+
+    #[test]
+    fn system_roles_are_normalised() {
+        assert_eq!(
+            Role::from_name("ROLE_SYS_rs-notifier"),
+            Role::System("rs-notifier".into())
+        );
+        assert_eq!(
+            Role::from_name("SYS_rs-notifier"),
+            Role::System("rs-notifier".into())
+        );
+        assert_eq!(
+            Role::from_name("SYS_rs-notifier").to_string(),
+            "ROLE_SYS_rs-notifier"
+        );
+    }
+
+    #[test]
+    fn system_prefix_without_application_is_custom() {
+        assert_eq!(Role::from_name("ROLE_SYS_"), custom("ROLE_SYS_"));
+        assert_eq!(Role::from_name("SYS_"), custom("SYS_"));
+        assert_eq!(Role::from_name("role_sys_x"), custom("role_sys_x"));
+    }
+
+    #[test]
+    fn every_native_pair_follows_the_chain() {
+        let hierarchy = RoleHierarchy::new();
+        for (held_level, held) in NATIVE_ORDER.iter().enumerate() {
+            for (required_level, required) in NATIVE_ORDER.iter().enumerate() {
+                assert_eq!(
+                    hierarchy.reaches(held, required),
+                    held_level >= required_level,
+                    "{held} vs {required}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn system_roles_reach_everything_unless_switched_off() {
+        let system = Role::System("rs-catalog".into());
+        assert!(RoleHierarchy::new().reaches(&system, &Role::InstanceAdmin));
+        let strict = RoleHierarchy::new().system_roles_pass(false);
+        assert!(!strict.reaches(&system, &Role::Public));
+        assert!(strict.reaches(&system, &system.clone()));
+    }
+
+    #[test]
+    fn unknown_custom_role_reaches_public_only() {
+        let hierarchy = RoleHierarchy::new();
+        assert!(hierarchy.reaches(&custom("GUEST"), &Role::Public));
+        assert!(!hierarchy.reaches(&custom("GUEST"), &Role::RegisteredUser));
+        assert!(hierarchy.reaches(&custom("GUEST"), &custom("GUEST")));
+    }
+
+    #[test]
+    fn custom_role_inherits_from_its_native_parent() {
+        let hierarchy = RoleHierarchy::new().with_custom("CURATOR", Role::Exploit);
+        let curator = custom("CURATOR");
+        assert!(hierarchy.reaches(&curator, &Role::Exploit));
+        assert!(hierarchy.reaches(&curator, &Role::Public));
+        assert!(!hierarchy.reaches(&curator, &Role::Admin));
+        // A required custom role is met by itself and by roles above its parent.
+        assert!(hierarchy.reaches(&Role::Admin, &curator));
+        assert!(!hierarchy.reaches(&Role::Exploit, &curator));
+        assert!(!hierarchy.reaches(&custom("OTHER"), &curator));
+    }
+
+    #[test]
+    fn custom_chains_and_cycles_terminate() {
+        let hierarchy = RoleHierarchy::new()
+            .with_custom("A", custom("B"))
+            .with_custom("B", custom("A"));
+        assert!(hierarchy.reaches(&custom("A"), &Role::Public));
+        assert!(!hierarchy.reaches(&custom("A"), &Role::RegisteredUser));
+        assert!(hierarchy.reaches(&custom("A"), &custom("B")));
+    }
+}
