@@ -36,7 +36,7 @@ pub(crate) fn split(token: &str) -> Result<Segments<'_>, AuthError> {
         header: &token[..first],
         payload: &token[first + 1..second],
         signature: &token[second + 1..],
-        signing_input: token[..second].as_bytes(),
+        signing_input: &token.as_bytes()[..second],
     };
     if segments.header.is_empty() || segments.payload.is_empty() {
         return Err(AuthError::MalformedToken);
