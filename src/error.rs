@@ -136,9 +136,21 @@ impl AuthError {
 
     /// The challenge as a header value.
     pub const fn challenge_header(self) -> Option<HeaderValue> {
-        match self.challenge() {
-            Some(challenge) => Some(HeaderValue::from_static(challenge)),
-            None => None,
+        // Built at compile time: `from_static` checks its bytes when it runs, and a rejection
+        // should cost no more than copying a constant.
+        const INVALID_REQUEST_HEADER: HeaderValue = HeaderValue::from_static(INVALID_REQUEST);
+        const INVALID_TOKEN_HEADER: HeaderValue = HeaderValue::from_static(INVALID_TOKEN);
+        const INSUFFICIENT_SCOPE_HEADER: HeaderValue = HeaderValue::from_static(INSUFFICIENT_SCOPE);
+        const NO_ERROR_HEADER: HeaderValue = HeaderValue::from_static(NO_ERROR);
+        // The same mapping as `challenge`.
+        match self.status() {
+            StatusCode::BAD_REQUEST => Some(INVALID_REQUEST_HEADER),
+            StatusCode::FORBIDDEN => Some(INSUFFICIENT_SCOPE_HEADER),
+            StatusCode::UNAUTHORIZED => match self {
+                AuthError::MissingCredentials => Some(NO_ERROR_HEADER),
+                _ => Some(INVALID_TOKEN_HEADER),
+            },
+            _ => None,
         }
     }
 
@@ -190,6 +202,26 @@ mod tests {
             AuthError::MissingCredentials.challenge(),
             Some(r#"Bearer realm="regards""#)
         );
+    }
+
+    #[test]
+    fn challenge_header_is_the_challenge() {
+        for error in [
+            AuthError::MissingCredentials,
+            AuthError::MultipleCredentials,
+            AuthError::Expired,
+            AuthError::InsufficientRole,
+            AuthError::NotConfigured,
+        ] {
+            assert_eq!(
+                error
+                    .challenge_header()
+                    .as_ref()
+                    .map(|h| h.to_str().unwrap()),
+                error.challenge(),
+                "{error:?}"
+            );
+        }
     }
 
     #[test]

@@ -135,7 +135,7 @@ impl Requirement {
 
 impl<S, R, ReqBody, ResBody> Service<Request<ReqBody>> for RequireRole<S, R>
 where
-    S: Service<Request<ReqBody>, Response = Response<ResBody>> + Clone,
+    S: Service<Request<ReqBody>, Response = Response<ResBody>>,
     R: Reject<ResBody>,
 {
     type Response = Response<ResBody>;
@@ -149,10 +149,9 @@ where
     fn call(&mut self, request: Request<ReqBody>) -> Self::Future {
         match self.requirement.check(request.extensions().get::<Claims>()) {
             Ok(()) => {
-                // Call the service that was polled ready (see tower's `Service` docs).
-                let clone = self.inner.clone();
-                let mut ready = std::mem::replace(&mut self.inner, clone);
-                ResponseFuture::inner(ready.call(request))
+                // `poll_ready` was answered by `self.inner` and it is called right away, within
+                // this `call`: no clone needed (cloning a boxed axum route allocates).
+                ResponseFuture::inner(self.inner.call(request))
             }
             Err(error) => ResponseFuture::rejected(rejection(&self.reject, error)),
         }

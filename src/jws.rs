@@ -15,40 +15,44 @@ use crate::claims::Text;
 /// The three segments of a compact JWS.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Segments<'t> {
-    pub(crate) header: &'t str,
-    pub(crate) payload: &'t str,
-    pub(crate) signature: &'t str,
+    pub(crate) header: &'t [u8],
+    pub(crate) payload: &'t [u8],
+    pub(crate) signature: &'t [u8],
     /// `header '.' payload`, the bytes the signature covers.
     pub(crate) signing_input: &'t [u8],
 }
 
 /// Splits a token into exactly three segments, header and payload non-empty.
-pub(crate) fn split(token: &str) -> Result<Segments<'_>, AuthError> {
-    let mut dots = token
-        .bytes()
-        .enumerate()
-        .filter(|&(_, b)| b == b'.')
-        .map(|(i, _)| i);
-    let (Some(first), Some(second), None) = (dots.next(), dots.next(), dots.next()) else {
+///
+/// The first dot is searched from the start (the header is short), the last from the end
+/// (the signature is short), and the payload in between must hold no other dot.
+pub(crate) fn split(token: &[u8]) -> Result<Segments<'_>, AuthError> {
+    let first = token.iter().position(|&b| b == b'.');
+    let last = token.iter().rposition(|&b| b == b'.');
+    let (Some(first), Some(last)) = (first, last) else {
         return Err(AuthError::MalformedToken);
     };
-    let segments = Segments {
-        header: &token[..first],
-        payload: &token[first + 1..second],
-        signature: &token[second + 1..],
-        signing_input: &token.as_bytes()[..second],
-    };
-    if segments.header.is_empty() || segments.payload.is_empty() {
+    if first == 0 || last <= first + 1 || token[first + 1..last].contains(&b'.') {
         return Err(AuthError::MalformedToken);
     }
-    Ok(segments)
+    Ok(Segments {
+        header: &token[..first],
+        payload: &token[first + 1..last],
+        signature: &token[last + 1..],
+        signing_input: &token[..last],
+    })
 }
 
 /// Decodes unpadded base64url into `buf`, refusing padding, other alphabets and non-canonical
 /// trailing bits.
-pub(crate) fn decode_segment<'b>(segment: &str, buf: &'b mut [u8]) -> Option<&'b [u8]> {
+pub(crate) fn decode_segment<'b>(segment: &[u8], buf: &'b mut [u8]) -> Option<&'b [u8]> {
     let len = URL_SAFE_NO_PAD.decode_slice(segment, buf).ok()?;
     Some(&buf[..len])
+}
+
+/// The unpadded base64url encoding of `bytes`.
+pub(crate) fn encode(bytes: &[u8]) -> String {
+    URL_SAFE_NO_PAD.encode(bytes)
 }
 
 /// The unpadded base64url length of `len` bytes.
@@ -57,7 +61,7 @@ pub(crate) const fn encoded_len(len: usize) -> usize {
 }
 
 /// The largest JOSE header accepted, decoded. REGARDS' is 16 bytes.
-const MAX_HEADER_LEN: usize = 1024;
+pub(crate) const MAX_HEADER_LEN: usize = 1024;
 
 /// The members of a JOSE header that matter. Everything else (`kid`, `jku`, `jwk`, `x5u`...)
 /// is read past and grants nothing.
@@ -86,7 +90,7 @@ impl JoseHeader<'_> {
 
 /// Decodes and checks the header segment.
 pub(crate) fn decode_header<'b>(
-    segment: &str,
+    segment: &[u8],
     buf: &'b mut [u8; MAX_HEADER_LEN],
 ) -> Result<JoseHeader<'b>, AuthError> {
     if segment.len() > encoded_len(MAX_HEADER_LEN) {
@@ -159,21 +163,38 @@ mod tests {
     fn header(json: &str) -> Result<String, AuthError> {
         let segment = URL_SAFE_NO_PAD.encode(json);
         let mut buf = [0; MAX_HEADER_LEN];
-        decode_header(&segment, &mut buf).map(|h| h.alg.into_owned())
+        decode_header(segment.as_bytes(), &mut buf).map(|h| h.alg.into_owned())
     }
 
     #[test]
     fn split_needs_exactly_three_segments() {
-        assert!(split("a.b.c").is_ok());
-        assert!(split("a.b.").is_ok(), "an empty signature is refused later");
-        for bad in ["abc", "a.b", "a.b.c.d", "a.b.c.d.e", ".b.c", "a..c", ".."] {
-            assert_eq!(split(bad).err(), Some(AuthError::MalformedToken), "{bad}");
+        assert!(split(b"a.b.c").is_ok());
+        assert!(
+            split(b"a.b.").is_ok(),
+            "an empty signature is refused later"
+        );
+        for bad in [
+            "abc",
+            "a.b",
+            "a.b.c.d",
+            "a.b.c.d.e",
+            ".b.c",
+            "a..c",
+            "..",
+            "...",
+            "a...c",
+        ] {
+            assert_eq!(
+                split(bad.as_bytes()).err(),
+                Some(AuthError::MalformedToken),
+                "{bad}"
+            );
         }
     }
 
     #[test]
     fn signing_input_is_header_dot_payload() {
-        assert_eq!(split("hh.pp.ss").unwrap().signing_input, b"hh.pp");
+        assert_eq!(split(b"hh.pp.ss").unwrap().signing_input, b"hh.pp");
     }
 
     #[test]
@@ -219,14 +240,14 @@ mod tests {
     #[test]
     fn padded_and_non_canonical_base64_is_refused() {
         let mut buf = [0; 8];
-        assert!(decode_segment("YQ", &mut buf).is_some());
-        assert!(decode_segment("YQ==", &mut buf).is_none());
+        assert!(decode_segment(b"YQ", &mut buf).is_some());
+        assert!(decode_segment(b"YQ==", &mut buf).is_none());
         assert!(
-            decode_segment("YR", &mut buf).is_none(),
+            decode_segment(b"YR", &mut buf).is_none(),
             "non-zero trailing bits"
         );
         assert!(
-            decode_segment("Y+", &mut buf).is_none(),
+            decode_segment(b"Y+", &mut buf).is_none(),
             "standard alphabet"
         );
     }

@@ -44,6 +44,7 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod bearer;
+mod cache;
 mod claims;
 mod error;
 #[cfg(feature = "axum")]

@@ -17,7 +17,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use serde_json::Value;
 
 use crate::AuthError;
-use crate::claims::{Claims, MAX_TOKEN_LEN, check_token_syntax, decode_claims};
+use crate::cache::TokenCache;
+use crate::claims::{Claims, check_token_syntax, decode_claims};
 use crate::jws;
 use crate::key::{Algorithm, ConfigError, VerifyingKey};
 
@@ -45,9 +46,32 @@ pub struct Verifier {
 
 struct Inner {
     keys: [Option<VerifyingKey>; 6],
+    /// The encoded header segments that need no decoding: for each configured algorithm,
+    /// `{"alg":"<ALG>"}` (REGARDS') and the two orders of `{"alg":"<ALG>","typ":"JWT"}`.
+    known_headers: Vec<(Box<[u8]>, Algorithm)>,
     leeway: u64,
     audience: Option<String>,
+    cache: Option<TokenCache>,
 }
+
+/// The JOSE headers common enough to be recognized by their encoding. Decoding any of them
+/// gives `alg` and an accepted `typ`, nothing else: comparing the encoded bytes is the same
+/// decision as decoding them (strict base64url has one encoding per byte string).
+fn known_headers(algorithm: Algorithm) -> [Box<[u8]>; 3] {
+    let alg = algorithm.as_str();
+    [
+        format!(r#"{{"alg":"{alg}"}}"#),
+        format!(r#"{{"alg":"{alg}","typ":"JWT"}}"#),
+        format!(r#"{{"typ":"JWT","alg":"{alg}"}}"#),
+    ]
+    .map(|json| jws::encode(json.as_bytes()).into_bytes().into_boxed_slice())
+}
+
+/// The largest payload decoded on the stack; larger ones (rare: many access groups or
+/// additional claims) are decoded into a heap buffer.
+const STACK_PAYLOAD_LEN: usize = 1536;
+/// The largest signature: RSA-8192.
+const MAX_SIGNATURE_LEN: usize = 1024;
 
 impl fmt::Debug for Verifier {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -59,6 +83,10 @@ impl fmt::Debug for Verifier {
             .field("algorithms", &algorithms)
             .field("leeway", &self.inner.leeway)
             .field("audience", &self.inner.audience)
+            .field(
+                "cache",
+                &self.inner.cache.as_ref().map(TokenCache::capacity),
+            )
             .finish()
     }
 }
@@ -96,16 +124,39 @@ impl Verifier {
     /// [`verify`](Self::verify) at a given time, in seconds since the Unix epoch.
     pub fn verify_at(&self, token: &str, now: u64) -> Result<Claims, AuthError> {
         check_token_syntax(token.as_bytes())?;
-        let segments = jws::split(token)?;
+        self.verify_checked(token.as_bytes(), now)
+    }
 
-        let mut header_buf = [0; 1024];
-        let header = jws::decode_header(segments.header, &mut header_buf)?;
-        let key = Algorithm::from_name(&header.alg)
-            .and_then(|alg| self.inner.keys[alg.index()].as_ref())
-            .ok_or(AuthError::UnsupportedAlgorithm)?;
+    /// Forgets every cached token (see [`VerifierBuilder::cache`]). Does nothing without a
+    /// cache. The cache is shared by the clones of this verifier.
+    pub fn clear_cache(&self) {
+        if let Some(cache) = &self.inner.cache {
+            cache.clear();
+        }
+    }
+
+    /// Verifies a token that already passed [`check_token_syntax`] (the layer checks it while
+    /// reading the header): through the cache when there is one.
+    pub(crate) fn verify_checked(&self, token: &[u8], now: u64) -> Result<Claims, AuthError> {
+        let Some(cache) = &self.inner.cache else {
+            return self.verify_uncached(token, now);
+        };
+        if let Some(claims) = cache.get(token, now) {
+            // Checked again at this time: a caller of `verify_at` may go back in time.
+            self.check_claims(&claims, now)?;
+            return Ok(claims);
+        }
+        let claims = self.verify_uncached(token, now)?;
+        cache.insert(token, &claims, now);
+        Ok(claims)
+    }
+
+    fn verify_uncached(&self, token: &[u8], now: u64) -> Result<Claims, AuthError> {
+        let segments = jws::split(token)?;
+        let key = self.key_for(segments.header)?;
 
         let expected_len = key.signature_len();
-        let mut signature_buf = [0; 1024];
+        let mut signature_buf = [0; MAX_SIGNATURE_LEN];
         let signature = (segments.signature.len() == jws::encoded_len(expected_len))
             .then(|| jws::decode_segment(segments.signature, &mut signature_buf))
             .flatten()
@@ -114,12 +165,36 @@ impl Verifier {
             return Err(AuthError::InvalidSignature);
         }
 
-        let mut payload_buf = [0; MAX_TOKEN_LEN / 4 * 3];
-        let payload = jws::decode_segment(segments.payload, &mut payload_buf)
-            .ok_or(AuthError::MalformedToken)?;
-        let claims = decode_claims(payload)?;
+        let claims = if segments.payload.len() <= jws::encoded_len(STACK_PAYLOAD_LEN) {
+            let mut payload_buf = [0; STACK_PAYLOAD_LEN];
+            decode_payload(segments.payload, &mut payload_buf)?
+        } else {
+            let mut payload_buf = vec![0; segments.payload.len() / 4 * 3 + 3];
+            decode_payload(segments.payload, &mut payload_buf)?
+        };
         self.check_claims(&claims, now)?;
         Ok(claims)
+    }
+
+    /// The configured key the header's `alg` names; the header is decoded only when it is not
+    /// one of the [`known_headers`].
+    fn key_for(&self, header: &[u8]) -> Result<&VerifyingKey, AuthError> {
+        let algorithm = match self
+            .inner
+            .known_headers
+            .iter()
+            .find(|(known, _)| **known == *header)
+        {
+            Some(&(_, algorithm)) => Some(algorithm),
+            None => {
+                let mut header_buf = [0; jws::MAX_HEADER_LEN];
+                let header = jws::decode_header(header, &mut header_buf)?;
+                Algorithm::from_name(&header.alg)
+            }
+        };
+        algorithm
+            .and_then(|alg| self.inner.keys[alg.index()].as_ref())
+            .ok_or(AuthError::UnsupportedAlgorithm)
     }
 
     fn check_claims(&self, claims: &Claims, now: u64) -> Result<(), AuthError> {
@@ -155,6 +230,11 @@ impl Verifier {
     }
 }
 
+fn decode_payload(segment: &[u8], buf: &mut [u8]) -> Result<Claims, AuthError> {
+    let payload = jws::decode_segment(segment, buf).ok_or(AuthError::MalformedToken)?;
+    decode_claims(payload)
+}
+
 /// Seconds since the Unix epoch (0 if the clock is before it).
 pub(crate) fn unix_now() -> u64 {
     SystemTime::now()
@@ -185,6 +265,7 @@ pub struct VerifierBuilder {
     allow_development_key: bool,
     leeway: Option<Duration>,
     audience: Option<String>,
+    cache_entries: usize,
     error: Option<ConfigError>,
 }
 
@@ -194,6 +275,7 @@ impl fmt::Debug for VerifierBuilder {
             .field("allow_development_key", &self.allow_development_key)
             .field("leeway", &self.leeway)
             .field("audience", &self.audience)
+            .field("cache_entries", &self.cache_entries)
             .finish_non_exhaustive()
     }
 }
@@ -276,6 +358,44 @@ impl VerifierBuilder {
         self
     }
 
+    /// Keeps up to `entries` verified tokens (rounded up to a multiple of 64; 0, the default,
+    /// means no cache), so that a token seen again costs a lookup instead of a verification:
+    /// worth it for RS* keys (about a hundred microseconds per RSA verification) and for
+    /// services that see the same tokens again and again.
+    ///
+    /// ```
+    /// use regards_auth::{Role, TokenIssuer, Verifier, REGARDS_DEVELOPMENT_KEY};
+    ///
+    /// let verifier = Verifier::builder()
+    ///     .hs512(REGARDS_DEVELOPMENT_KEY)
+    ///     .allow_development_key()
+    ///     .cache(10_000)
+    ///     .build()?;
+    /// let token = TokenIssuer::development().mint("jane@regards.fr", Role::Admin, "project1");
+    /// let first = verifier.verify(&token).unwrap(); // verified, then cached
+    /// assert_eq!(verifier.verify(&token).unwrap(), first); // served from the cache
+    /// # Ok::<(), regards_auth::ConfigError>(())
+    /// ```
+    ///
+    /// What the cache guarantees:
+    /// - memory is bounded: at most that many entries, each a copy of the token (8 KiB at most)
+    ///   and of its claims; slots are allocated by [`build`](Self::build);
+    /// - an entry never outlives the token's `exp` (after it, the token is verified in full
+    ///   again, leeway included); `nbf` and `aud` are checked again on every hit;
+    /// - only tokens that passed every check are stored, and a lookup compares the whole token
+    ///   in constant time after finding its slot with a keyed hash (random keys per cache):
+    ///   timing tells a caller nothing about what is cached;
+    /// - the cache belongs to the verifier: a verifier's keys never change, so a key rotation
+    ///   means building a new verifier, which starts with an empty cache (tokens verified with
+    ///   the old keys are not carried over). The clones of a verifier share one cache;
+    ///   [`Verifier::clear_cache`] empties it, e.g. after revoking a token upstream;
+    /// - concurrency: the table is split into 16 shards, each behind its own read-write lock;
+    ///   a hit takes one shard's read lock for the time of a comparison and a clone.
+    pub fn cache(mut self, entries: usize) -> Self {
+        self.cache_entries = entries;
+        self
+    }
+
     /// Checks the configuration and builds the verifier.
     pub fn build(self) -> Result<Verifier, ConfigError> {
         if let Some(error) = self.error {
@@ -297,12 +417,194 @@ impl VerifierBuilder {
         if keys.iter().all(Option::is_none) {
             return Err(ConfigError::NoKey);
         }
+        let known_headers = Algorithm::ALL
+            .into_iter()
+            .filter(|alg| keys[alg.index()].is_some())
+            .flat_map(|alg| known_headers(alg).map(|header| (header, alg)))
+            .collect();
         Ok(Verifier {
             inner: Arc::new(Inner {
                 keys,
+                known_headers,
                 leeway: self.leeway.unwrap_or(DEFAULT_LEEWAY).as_secs(),
                 audience: self.audience,
+                cache: TokenCache::new(self.cache_entries),
             }),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::issue::TokenIssuer;
+    use crate::role::Role;
+
+    const SECRET: &str = "verify-tests-secret-0123456789-abcdefghijklmnopqrstuvwxyz-ABCDEFGH";
+    const NOW: u64 = 1_000_000;
+
+    fn token_with_header(header: &str, claims: &Claims) -> String {
+        // Sign with the issuer, then swap the header and sign again by hand.
+        let payload = serde_json::to_vec(claims).unwrap();
+        let signing_input = format!(
+            "{}.{}",
+            jws::encode(header.as_bytes()),
+            jws::encode(&payload)
+        );
+        let signature = {
+            use hmac::{Hmac, Mac};
+            let mut mac = Hmac::<sha2::Sha512>::new_from_slice(SECRET.as_bytes()).unwrap();
+            mac.update(signing_input.as_bytes());
+            mac.finalize().into_bytes()
+        };
+        format!("{signing_input}.{}", jws::encode(&signature))
+    }
+
+    fn claims() -> Claims {
+        Claims::new("a@b.c", "a@b.c", Role::Admin, "p", NOW + 100)
+    }
+
+    fn verifier(cache: usize) -> Verifier {
+        Verifier::builder()
+            .hs512(SECRET)
+            .cache(cache)
+            .build()
+            .unwrap()
+    }
+
+    #[test]
+    fn known_headers_take_the_fast_path_with_the_same_outcome() {
+        for header in [
+            r#"{"alg":"HS512"}"#,
+            r#"{"alg":"HS512","typ":"JWT"}"#,
+            r#"{"typ":"JWT","alg":"HS512"}"#,
+            r#"{"typ":"jwt","alg":"HS512"}"#,
+            r#"{ "alg" : "HS512" }"#,
+        ] {
+            let token = token_with_header(header, &claims());
+            assert_eq!(verifier(0).verify_at(&token, NOW), Ok(claims()), "{header}");
+        }
+    }
+
+    #[test]
+    fn known_header_of_an_unconfigured_algorithm_is_refused() {
+        let token = token_with_header(r#"{"alg":"HS256"}"#, &claims());
+        assert_eq!(
+            verifier(0).verify_at(&token, NOW),
+            Err(AuthError::UnsupportedAlgorithm)
+        );
+    }
+
+    #[test]
+    fn header_close_to_a_known_one_is_decoded_and_judged() {
+        for (header, error) in [
+            (
+                r#"{"alg":"HS512","cty":"JWT"}"#,
+                AuthError::UnsupportedHeader,
+            ),
+            (
+                r#"{"alg":"HS512","typ":"JOSE"}"#,
+                AuthError::UnsupportedHeader,
+            ),
+            (
+                r#"{"alg":"HS512","alg":"HS512"}"#,
+                AuthError::MalformedToken,
+            ),
+            (r#"{"alg":"hs512"}"#, AuthError::UnsupportedAlgorithm),
+        ] {
+            let token = token_with_header(header, &claims());
+            assert_eq!(verifier(0).verify_at(&token, NOW), Err(error), "{header}");
+        }
+    }
+
+    #[test]
+    fn large_payload_is_decoded_on_the_heap_the_same_way() {
+        let groups: Vec<String> = (0..200).map(|i| format!("access-group-{i}")).collect();
+        let claims = claims().with_access_groups(groups);
+        let token = token_with_header(r#"{"alg":"HS512"}"#, &claims);
+        assert!(token.len() > 4 * STACK_PAYLOAD_LEN / 3);
+        assert_eq!(verifier(0).verify_at(&token, NOW), Ok(claims));
+    }
+
+    #[test]
+    fn cached_token_gives_the_same_claims() {
+        let verifier = verifier(64);
+        let token = token_with_header(r#"{"alg":"HS512"}"#, &claims());
+        assert_eq!(verifier.verify_at(&token, NOW), Ok(claims()));
+        assert_eq!(verifier.inner.cache.as_ref().unwrap().len(), 1);
+        assert_eq!(verifier.verify_at(&token, NOW + 1), Ok(claims()));
+    }
+
+    #[test]
+    fn invalid_tokens_are_not_cached() {
+        let verifier = verifier(64);
+        let token = token_with_header(r#"{"alg":"HS512"}"#, &claims());
+        let dot = token.rfind('.').unwrap() + 1;
+        let flipped = if &token[dot..=dot] == "A" { "B" } else { "A" };
+        let token = format!("{}{flipped}{}", &token[..dot], &token[dot + 1..]);
+        assert_eq!(
+            verifier.verify_at(&token, NOW),
+            Err(AuthError::InvalidSignature)
+        );
+        assert_eq!(verifier.inner.cache.as_ref().unwrap().len(), 0);
+    }
+
+    #[test]
+    fn cached_token_expires_with_exp_and_is_then_verified_with_the_leeway() {
+        let verifier = verifier(64);
+        let token = token_with_header(r#"{"alg":"HS512"}"#, &claims());
+        verifier.verify_at(&token, NOW).unwrap();
+        let exp = claims().exp;
+        // Past exp the entry is ignored; the full verification still grants the leeway.
+        assert_eq!(verifier.verify_at(&token, exp + 10), Ok(claims()));
+        assert_eq!(
+            verifier.verify_at(&token, exp + DEFAULT_LEEWAY.as_secs()),
+            Err(AuthError::Expired)
+        );
+    }
+
+    #[test]
+    fn cache_hit_is_checked_again_against_nbf() {
+        let verifier = verifier(64);
+        let mut json = serde_json::to_value(claims()).unwrap();
+        json["nbf"] = NOW.into();
+        let claims: Claims = serde_json::from_value(json).unwrap();
+        let token = token_with_header(r#"{"alg":"HS512"}"#, &claims);
+        verifier.verify_at(&token, NOW).unwrap();
+        assert_eq!(
+            verifier.verify_at(&token, NOW - 1000),
+            Err(AuthError::NotYetValid)
+        );
+    }
+
+    #[test]
+    fn a_new_verifier_does_not_inherit_the_cache() {
+        let token = TokenIssuer::new(Algorithm::HS512, SECRET)
+            .unwrap()
+            .mint("a", Role::Admin, "p");
+        let old = verifier(64);
+        old.verify(&token).unwrap();
+        let rotated = Verifier::builder()
+            .hs512("another-secret-0123456789-abcdefghijklmnopqrstuvwxyz-ABCDEFGHIJKLMN")
+            .cache(64)
+            .build()
+            .unwrap();
+        assert_eq!(rotated.verify(&token), Err(AuthError::InvalidSignature));
+    }
+
+    #[test]
+    fn clear_cache_empties_the_shared_cache() {
+        let verifier = verifier(64);
+        let clone = verifier.clone();
+        let token = token_with_header(r#"{"alg":"HS512"}"#, &claims());
+        verifier.verify_at(&token, NOW).unwrap();
+        clone.clear_cache();
+        assert_eq!(verifier.inner.cache.as_ref().unwrap().len(), 0);
+    }
+
+    #[test]
+    fn no_cache_by_default() {
+        assert!(verifier(0).inner.cache.is_none());
+        assert!(format!("{:?}", verifier(0)).contains("cache: None"));
     }
 }

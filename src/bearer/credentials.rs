@@ -3,7 +3,7 @@
 use std::borrow::Cow;
 
 use http::header::AUTHORIZATION;
-use http::{HeaderMap, HeaderValue, Uri};
+use http::{HeaderMap, HeaderName, HeaderValue, Uri};
 
 use crate::AuthError;
 use crate::claims::check_token_syntax;
@@ -12,6 +12,8 @@ use crate::claims::check_token_syntax;
 pub(crate) const SCOPE: &str = "scope";
 /// RFC 6750 §2.3's query parameter (refused: tokens travel in the header only).
 const ACCESS_TOKEN: &str = "access_token";
+/// The `scope` header, named once (a `&str` name would be parsed on every lookup).
+const SCOPE_HEADER: HeaderName = HeaderName::from_static(SCOPE);
 /// The longest tenant name accepted in `scope`.
 const MAX_SCOPE_LEN: usize = 256;
 
@@ -109,7 +111,7 @@ fn requested_scope<'r>(
     headers: &'r HeaderMap,
     from_query: Option<Cow<'r, str>>,
 ) -> Result<Option<Cow<'r, str>>, AuthError> {
-    let mut values = headers.get_all(SCOPE).iter();
+    let mut values = headers.get_all(&SCOPE_HEADER).iter();
     let from_header = values.next();
     if values.next().is_some() {
         return Err(AuthError::InvalidScope);

@@ -38,7 +38,7 @@ use crate::AuthError;
 use crate::claims::{BearerToken, Claims};
 use crate::future::ResponseFuture;
 use crate::reject::{RegardsRejection, Reject, rejection};
-use crate::verify::Verifier;
+use crate::verify::{Verifier, unix_now};
 
 /// Layer that verifies the Bearer token of every request and puts its [`Claims`] and
 /// [`BearerToken`] in the request extensions. See the [module docs](self).
@@ -145,8 +145,9 @@ impl Config {
                 _ => Err(AuthError::MissingCredentials),
             };
         };
-        let token = BearerToken::from_authorization(authorization.clone(), start);
-        let claims = self.verifier.verify(token.as_str())?;
+        // The header parser checked the token's size and syntax: no second pass.
+        let token = &authorization.as_bytes()[start..];
+        let claims = self.verifier.verify_checked(token, unix_now())?;
         if self.strict_tenant
             && credentials
                 .scope
@@ -154,13 +155,14 @@ impl Config {
         {
             return Err(AuthError::TenantMismatch);
         }
+        let token = BearerToken::from_authorization(authorization.clone(), start);
         Ok(Identity::Token(claims, token))
     }
 }
 
 impl<S, R, ReqBody, ResBody> Service<Request<ReqBody>> for BearerAuth<S, R>
 where
-    S: Service<Request<ReqBody>, Response = Response<ResBody>> + Clone,
+    S: Service<Request<ReqBody>, Response = Response<ResBody>>,
     R: Reject<ResBody>,
 {
     type Response = Response<ResBody>;
@@ -184,11 +186,9 @@ where
                         extensions.insert(claims);
                     }
                 }
-                // Call the service that was polled ready, keep a fresh clone for the next call
-                // (see tower's `Service` docs on cloning).
-                let clone = self.inner.clone();
-                let mut ready = std::mem::replace(&mut self.inner, clone);
-                ResponseFuture::inner(ready.call(request))
+                // `poll_ready` was answered by `self.inner` and it is called right away, within
+                // this `call`: no clone needed (cloning a boxed axum route allocates).
+                ResponseFuture::inner(self.inner.call(request))
             }
             Err(error) => ResponseFuture::rejected(rejection(&self.reject, error)),
         }

@@ -1,0 +1,255 @@
+//! The optional verified-token cache of a [`Verifier`](crate::Verifier) (see
+//! [`VerifierBuilder::cache`](crate::VerifierBuilder::cache)).
+//!
+//! A set-associative table split into shards, each behind its own read-write lock: a hit takes
+//! one shard's read lock, so requests on different tokens rarely meet and hits on the same token
+//! share the lock. Slots are allocated once, at build time; an entry holds a copy of the token
+//! and its claims.
+//!
+//! Lookups leak nothing useful through timing: the slot is chosen by a keyed hash (SipHash with
+//! random keys drawn per cache), so a caller cannot aim at a slot, and a candidate entry is
+//! accepted only after a constant-time comparison of the whole token. The hash covers the
+//! token's length and its last [`HASHED_TAIL`] bytes, which lie in the signature: distinct for
+//! distinct valid tokens (only those are stored), and a cost that does not grow with the token
+//! (an RS256 token is twice as long as an HS512 one).
+//!
+//! Entries never outlive the token's `exp` (without the leeway: near its end, a token is
+//! verified again in full), and a hit is checked again against `nbf` and `aud` at the time of
+//! the lookup.
+
+use std::hash::{BuildHasher, RandomState};
+use std::sync::{PoisonError, RwLock};
+
+use crate::claims::Claims;
+
+/// Independent locks. A power of two: the shard is read from the high bits of the hash.
+const SHARDS: usize = 16;
+/// Entries per set: a token can live in any of the `WAYS` slots of its set.
+const WAYS: usize = 4;
+
+/// How many bytes, from the end of the token, the keyed hash reads.
+const HASHED_TAIL: usize = 64;
+
+/// A bounded map from verified tokens to their claims.
+pub(crate) struct TokenCache {
+    hasher: RandomState,
+    shards: Box<[RwLock<Box<[Option<Entry>]>>]>,
+    sets_per_shard: usize,
+}
+
+struct Entry {
+    hash: u64,
+    token: Box<[u8]>,
+    claims: Claims,
+}
+
+impl TokenCache {
+    /// A cache of at least `entries` tokens (rounded up to a multiple of 64); `None` for 0.
+    pub(crate) fn new(entries: usize) -> Option<Self> {
+        if entries == 0 {
+            return None;
+        }
+        let sets_per_shard = entries.div_ceil(SHARDS * WAYS);
+        let shards = (0..SHARDS)
+            .map(|_| RwLock::new((0..sets_per_shard * WAYS).map(|_| None).collect()))
+            .collect();
+        Some(TokenCache {
+            hasher: RandomState::new(),
+            shards,
+            sets_per_shard,
+        })
+    }
+
+    /// How many tokens the cache holds at most.
+    pub(crate) fn capacity(&self) -> usize {
+        SHARDS * self.sets_per_shard * WAYS
+    }
+
+    /// The keyed hash of a token: its length and its last bytes.
+    fn hash(&self, token: &[u8]) -> u64 {
+        let tail = &token[token.len().saturating_sub(HASHED_TAIL)..];
+        self.hasher.hash_one((token.len(), tail))
+    }
+
+    /// The shard and the first slot of the set a token hash maps to.
+    fn place(&self, hash: u64) -> (&RwLock<Box<[Option<Entry>]>>, usize) {
+        let shard = (hash >> (u64::BITS - SHARDS.trailing_zeros())) as usize;
+        // The low bits choose the set: independent of the shard bits for any table size.
+        let set = (hash as usize) % self.sets_per_shard;
+        (&self.shards[shard], set * WAYS)
+    }
+
+    /// The claims cached for `token`, if it is there and `now` is before its `exp`.
+    pub(crate) fn get(&self, token: &[u8], now: u64) -> Option<Claims> {
+        let hash = self.hash(token);
+        let (shard, set) = self.place(hash);
+        let slots = shard.read().unwrap_or_else(PoisonError::into_inner);
+        slots[set..set + WAYS]
+            .iter()
+            .flatten()
+            .find(|entry| {
+                entry.hash == hash
+                    && now < entry.claims.exp
+                    && constant_time_eq::constant_time_eq(&entry.token, token)
+            })
+            .map(|entry| entry.claims.clone())
+    }
+
+    /// Remembers that `token` carries `claims`, unless it has already expired. Takes the slot
+    /// of the same token, else a free or expired one, else the one that expires first.
+    pub(crate) fn insert(&self, token: &[u8], claims: &Claims, now: u64) {
+        if now >= claims.exp {
+            return;
+        }
+        let hash = self.hash(token);
+        let (shard, set) = self.place(hash);
+        let mut slots = shard.write().unwrap_or_else(PoisonError::into_inner);
+        let set = &mut slots[set..set + WAYS];
+        let victim = set
+            .iter()
+            .position(|slot| match slot {
+                None => true,
+                Some(entry) => {
+                    now >= entry.claims.exp
+                        || (entry.hash == hash
+                            && constant_time_eq::constant_time_eq(&entry.token, token))
+                }
+            })
+            .unwrap_or_else(|| {
+                (0..WAYS)
+                    .min_by_key(|&i| set[i].as_ref().map_or(0, |entry| entry.claims.exp))
+                    .unwrap_or(0)
+            });
+        set[victim] = Some(Entry {
+            hash,
+            token: token.into(),
+            claims: claims.clone(),
+        });
+    }
+
+    /// Forgets every token.
+    pub(crate) fn clear(&self) {
+        for shard in &self.shards {
+            let mut slots = shard.write().unwrap_or_else(PoisonError::into_inner);
+            slots.iter_mut().for_each(|slot| *slot = None);
+        }
+    }
+
+    /// How many tokens are cached (expired ones included until they are replaced).
+    #[cfg(test)]
+    pub(crate) fn len(&self) -> usize {
+        self.shards
+            .iter()
+            .map(|shard| {
+                let slots = shard.read().unwrap_or_else(PoisonError::into_inner);
+                slots.iter().flatten().count()
+            })
+            .sum()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::role::Role;
+
+    fn claims(exp: u64) -> Claims {
+        Claims::new("a@b.c", "a@b.c", Role::Admin, "p", exp)
+    }
+
+    #[test]
+    fn zero_entries_means_no_cache() {
+        assert!(TokenCache::new(0).is_none());
+    }
+
+    #[test]
+    fn capacity_is_rounded_up_to_whole_sets() {
+        assert_eq!(TokenCache::new(1).unwrap().capacity(), 64);
+        assert_eq!(TokenCache::new(1000).unwrap().capacity(), 1024);
+    }
+
+    #[test]
+    fn a_cached_token_returns_its_claims() {
+        let cache = TokenCache::new(64).unwrap();
+        cache.insert(b"a.b.c", &claims(100), 10);
+        assert_eq!(cache.get(b"a.b.c", 10), Some(claims(100)));
+        assert_eq!(cache.get(b"a.b.d", 10), None);
+        assert_eq!(
+            cache.get(b"a.b.c.", 10),
+            None,
+            "a longer token is another token"
+        );
+    }
+
+    #[test]
+    fn tokens_sharing_their_tail_are_told_apart() {
+        let cache = TokenCache::new(64).unwrap();
+        let tail = "s".repeat(HASHED_TAIL);
+        let (one, two) = (format!("one.{tail}"), format!("two.{tail}"));
+        cache.insert(one.as_bytes(), &claims(100), 0);
+        assert_eq!(cache.get(two.as_bytes(), 0), None);
+        cache.insert(two.as_bytes(), &claims(200), 0);
+        assert_eq!(cache.get(one.as_bytes(), 0), Some(claims(100)));
+        assert_eq!(cache.get(two.as_bytes(), 0), Some(claims(200)));
+    }
+
+    #[test]
+    fn entries_never_outlive_exp() {
+        let cache = TokenCache::new(64).unwrap();
+        cache.insert(b"t", &claims(100), 10);
+        assert!(cache.get(b"t", 99).is_some());
+        assert_eq!(cache.get(b"t", 100), None);
+        cache.insert(b"expired", &claims(100), 100);
+        assert_eq!(cache.len(), 1, "an expired token is not stored");
+    }
+
+    #[test]
+    fn memory_is_bounded_by_the_capacity() {
+        let cache = TokenCache::new(64).unwrap();
+        for i in 0..10_000 {
+            cache.insert(format!("token-{i}").as_bytes(), &claims(1000 + i), 0);
+        }
+        assert_eq!(cache.len(), 64);
+    }
+
+    #[test]
+    fn the_same_token_takes_its_own_slot_again() {
+        let cache = TokenCache::new(64).unwrap();
+        for _ in 0..10 {
+            cache.insert(b"t", &claims(100), 0);
+        }
+        assert_eq!(cache.len(), 1);
+    }
+
+    #[test]
+    fn clear_forgets_everything() {
+        let cache = TokenCache::new(64).unwrap();
+        cache.insert(b"t", &claims(100), 0);
+        cache.clear();
+        assert_eq!(cache.get(b"t", 0), None);
+        assert_eq!(cache.len(), 0);
+    }
+
+    #[test]
+    fn hits_are_safe_under_concurrency() {
+        let cache = std::sync::Arc::new(TokenCache::new(256).unwrap());
+        let threads: Vec<_> = (0..4)
+            .map(|t| {
+                let cache = cache.clone();
+                std::thread::spawn(move || {
+                    for i in 0..2_000u64 {
+                        let token = format!("token-{}", (i + t) % 300);
+                        if cache.get(token.as_bytes(), 0).is_none() {
+                            cache.insert(token.as_bytes(), &claims(10_000 + i % 300), 0);
+                        }
+                    }
+                })
+            })
+            .collect();
+        for thread in threads {
+            thread.join().unwrap();
+        }
+        assert!(cache.len() <= cache.capacity());
+        assert!(cache.len() > 0);
+    }
+}
