@@ -5,12 +5,10 @@ use std::fmt;
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use hmac::{Hmac, Mac};
+use rsa::RsaPublicKey;
 use rsa::pkcs1::DecodeRsaPublicKey;
 use rsa::pkcs8::DecodePublicKey;
 use rsa::traits::PublicKeyParts;
-use rsa::{RsaPublicKey, pkcs1v15};
-use sha2::{Sha256, Sha384, Sha512};
 
 /// REGARDS' public development and test key (`jwt.signing-key.HS256` and `HS512` of its
 /// default configuration). Anyone can sign tokens with it: the crate accepts it only through
@@ -197,15 +195,11 @@ impl fmt::Display for ConfigError {
 impl std::error::Error for ConfigError {}
 
 /// A ready-to-use verification key: the HMAC state is keyed once (ipad/opad computed), the RSA
-/// key parsed once.
+/// key parsed once. The primitives come from the crypto backend (see [`backend`]).
 #[derive(Clone)]
 pub(crate) enum VerifyingKey {
-    Hs256(Hmac<Sha256>),
-    Hs384(Hmac<Sha384>),
-    Hs512(Hmac<Sha512>),
-    Rs256(pkcs1v15::VerifyingKey<Sha256>),
-    Rs384(pkcs1v15::VerifyingKey<Sha384>),
-    Rs512(pkcs1v15::VerifyingKey<Sha512>),
+    Hmac(backend::HmacKey),
+    Rsa(backend::RsaKey),
 }
 
 impl fmt::Debug for VerifyingKey {
@@ -240,10 +234,6 @@ pub(crate) fn check_hmac_secret(
         );
     }
     Ok(())
-}
-
-fn keyed<M: Mac + hmac::digest::KeyInit>(secret: &[u8]) -> M {
-    <M as Mac>::new_from_slice(secret).expect("HMAC accepts keys of any length")
 }
 
 /// Parses an RSA public key: PEM (`PUBLIC KEY` or `RSA PUBLIC KEY`), or the standard base64 of
@@ -281,57 +271,202 @@ impl VerifyingKey {
     ) -> Result<Self, ConfigError> {
         if algorithm.is_hmac() {
             check_hmac_secret(algorithm, key, allow_development_key)?;
+            return Ok(VerifyingKey::Hmac(backend::HmacKey::new(algorithm, key)));
         }
-        let rsa = || {
-            let text = std::str::from_utf8(key).map_err(|_| ConfigError::InvalidRsaKey(algorithm));
-            parse_rsa_key(algorithm, text?)
-        };
-        Ok(match algorithm {
-            Algorithm::HS256 => VerifyingKey::Hs256(keyed(key)),
-            Algorithm::HS384 => VerifyingKey::Hs384(keyed(key)),
-            Algorithm::HS512 => VerifyingKey::Hs512(keyed(key)),
-            Algorithm::RS256 => VerifyingKey::Rs256(pkcs1v15::VerifyingKey::new(rsa()?)),
-            Algorithm::RS384 => VerifyingKey::Rs384(pkcs1v15::VerifyingKey::new(rsa()?)),
-            Algorithm::RS512 => VerifyingKey::Rs512(pkcs1v15::VerifyingKey::new(rsa()?)),
-        })
+        let text = std::str::from_utf8(key).map_err(|_| ConfigError::InvalidRsaKey(algorithm))?;
+        let rsa = parse_rsa_key(algorithm, text)?;
+        Ok(VerifyingKey::Rsa(backend::RsaKey::new(algorithm, rsa)?))
     }
 
     /// The exact signature length this key produces.
     pub(crate) fn signature_len(&self) -> usize {
         match self {
-            VerifyingKey::Hs256(_) => 32,
-            VerifyingKey::Hs384(_) => 48,
-            VerifyingKey::Hs512(_) => 64,
-            VerifyingKey::Rs256(key) => key.as_ref().size(),
-            VerifyingKey::Rs384(key) => key.as_ref().size(),
-            VerifyingKey::Rs512(key) => key.as_ref().size(),
+            VerifyingKey::Hmac(key) => key.signature_len(),
+            VerifyingKey::Rsa(key) => key.signature_len(),
         }
     }
 
     /// Checks `signature` over `message`. MACs are compared in constant time.
     pub(crate) fn verify(&self, message: &[u8], signature: &[u8]) -> bool {
-        fn mac<M: Mac + Clone>(keyed: &M, message: &[u8], signature: &[u8]) -> bool {
-            let mut mac = keyed.clone();
-            mac.update(message);
-            // Constant time, word by word (`verify_slice` compares byte by byte behind an
-            // optimization barrier each: the same guarantee, several times slower).
-            constant_time_eq::constant_time_eq(&mac.finalize().into_bytes(), signature)
-        }
-        fn rsa<V: rsa::signature::Verifier<pkcs1v15::Signature>>(
-            key: &V,
-            message: &[u8],
-            signature: &[u8],
-        ) -> bool {
-            pkcs1v15::Signature::try_from(signature)
-                .is_ok_and(|signature| key.verify(message, &signature).is_ok())
-        }
         match self {
-            VerifyingKey::Hs256(key) => mac(key, message, signature),
-            VerifyingKey::Hs384(key) => mac(key, message, signature),
-            VerifyingKey::Hs512(key) => mac(key, message, signature),
-            VerifyingKey::Rs256(key) => rsa(key, message, signature),
-            VerifyingKey::Rs384(key) => rsa(key, message, signature),
-            VerifyingKey::Rs512(key) => rsa(key, message, signature),
+            VerifyingKey::Hmac(key) => key.verify(message, signature),
+            VerifyingKey::Rsa(key) => key.verify(message, signature),
+        }
+    }
+}
+
+/// The RustCrypto backend (default): `hmac` + `sha2`, and the `rsa` crate.
+#[cfg(not(feature = "aws-lc-rs"))]
+mod backend {
+    use hmac::{Hmac, Mac};
+    use rsa::traits::PublicKeyParts;
+    use rsa::{RsaPublicKey, pkcs1v15};
+    use sha2::{Sha256, Sha384, Sha512};
+
+    use super::{Algorithm, ConfigError};
+
+    /// An HMAC state keyed once; each verification clones it.
+    #[derive(Clone)]
+    pub(crate) enum HmacKey {
+        Hs256(Hmac<Sha256>),
+        Hs384(Hmac<Sha384>),
+        Hs512(Hmac<Sha512>),
+    }
+
+    fn keyed<M: Mac + hmac::digest::KeyInit>(secret: &[u8]) -> M {
+        <M as Mac>::new_from_slice(secret).expect("HMAC accepts keys of any length")
+    }
+
+    fn mac<M: Mac + Clone>(keyed: &M, message: &[u8], signature: &[u8]) -> bool {
+        let mut mac = keyed.clone();
+        mac.update(message);
+        // Constant time, word by word (`verify_slice` compares byte by byte behind an
+        // optimization barrier each: the same guarantee, several times slower).
+        constant_time_eq::constant_time_eq(&mac.finalize().into_bytes(), signature)
+    }
+
+    impl HmacKey {
+        pub(crate) fn new(algorithm: Algorithm, secret: &[u8]) -> Self {
+            match algorithm {
+                Algorithm::HS256 => HmacKey::Hs256(keyed(secret)),
+                Algorithm::HS384 => HmacKey::Hs384(keyed(secret)),
+                _ => HmacKey::Hs512(keyed(secret)),
+            }
+        }
+
+        pub(crate) fn signature_len(&self) -> usize {
+            match self {
+                HmacKey::Hs256(_) => 32,
+                HmacKey::Hs384(_) => 48,
+                HmacKey::Hs512(_) => 64,
+            }
+        }
+
+        pub(crate) fn verify(&self, message: &[u8], signature: &[u8]) -> bool {
+            match self {
+                HmacKey::Hs256(key) => mac(key, message, signature),
+                HmacKey::Hs384(key) => mac(key, message, signature),
+                HmacKey::Hs512(key) => mac(key, message, signature),
+            }
+        }
+    }
+
+    /// An RSA public key parsed once.
+    #[derive(Clone)]
+    pub(crate) enum RsaKey {
+        Rs256(pkcs1v15::VerifyingKey<Sha256>),
+        Rs384(pkcs1v15::VerifyingKey<Sha384>),
+        Rs512(pkcs1v15::VerifyingKey<Sha512>),
+    }
+
+    fn rsa<V: rsa::signature::Verifier<pkcs1v15::Signature>>(
+        key: &V,
+        message: &[u8],
+        signature: &[u8],
+    ) -> bool {
+        pkcs1v15::Signature::try_from(signature)
+            .is_ok_and(|signature| key.verify(message, &signature).is_ok())
+    }
+
+    impl RsaKey {
+        pub(crate) fn new(algorithm: Algorithm, key: RsaPublicKey) -> Result<Self, ConfigError> {
+            Ok(match algorithm {
+                Algorithm::RS256 => RsaKey::Rs256(pkcs1v15::VerifyingKey::new(key)),
+                Algorithm::RS384 => RsaKey::Rs384(pkcs1v15::VerifyingKey::new(key)),
+                _ => RsaKey::Rs512(pkcs1v15::VerifyingKey::new(key)),
+            })
+        }
+
+        pub(crate) fn signature_len(&self) -> usize {
+            match self {
+                RsaKey::Rs256(key) => key.as_ref().size(),
+                RsaKey::Rs384(key) => key.as_ref().size(),
+                RsaKey::Rs512(key) => key.as_ref().size(),
+            }
+        }
+
+        pub(crate) fn verify(&self, message: &[u8], signature: &[u8]) -> bool {
+            match self {
+                RsaKey::Rs256(key) => rsa(key, message, signature),
+                RsaKey::Rs384(key) => rsa(key, message, signature),
+                RsaKey::Rs512(key) => rsa(key, message, signature),
+            }
+        }
+    }
+}
+
+/// The AWS-LC backend (feature `aws-lc-rs`): HMAC and RSA verification from `aws-lc-rs`. Keys
+/// are still read and checked by the `rsa` crate, then handed over as PKCS#1 DER.
+#[cfg(feature = "aws-lc-rs")]
+mod backend {
+    use aws_lc_rs::{hmac, signature};
+    use rsa::RsaPublicKey;
+    use rsa::pkcs1::EncodeRsaPublicKey;
+    use rsa::traits::PublicKeyParts;
+
+    use super::{Algorithm, ConfigError};
+
+    /// An HMAC context keyed once; each verification copies it.
+    #[derive(Clone)]
+    pub(crate) struct HmacKey {
+        key: hmac::Key,
+        len: usize,
+    }
+
+    impl HmacKey {
+        pub(crate) fn new(algorithm: Algorithm, secret: &[u8]) -> Self {
+            let (algorithm, len) = match algorithm {
+                Algorithm::HS256 => (hmac::HMAC_SHA256, 32),
+                Algorithm::HS384 => (hmac::HMAC_SHA384, 48),
+                _ => (hmac::HMAC_SHA512, 64),
+            };
+            HmacKey {
+                key: hmac::Key::new(algorithm, secret),
+                len,
+            }
+        }
+
+        pub(crate) fn signature_len(&self) -> usize {
+            self.len
+        }
+
+        /// `hmac::verify` compares in constant time.
+        pub(crate) fn verify(&self, message: &[u8], signature: &[u8]) -> bool {
+            hmac::verify(&self.key, message, signature).is_ok()
+        }
+    }
+
+    /// An RSA public key parsed once by AWS-LC.
+    #[derive(Clone)]
+    pub(crate) struct RsaKey {
+        key: std::sync::Arc<signature::ParsedPublicKey>,
+        len: usize,
+    }
+
+    impl RsaKey {
+        pub(crate) fn new(algorithm: Algorithm, key: RsaPublicKey) -> Result<Self, ConfigError> {
+            let parameters = match algorithm {
+                Algorithm::RS256 => &signature::RSA_PKCS1_2048_8192_SHA256,
+                Algorithm::RS384 => &signature::RSA_PKCS1_2048_8192_SHA384,
+                _ => &signature::RSA_PKCS1_2048_8192_SHA512,
+            };
+            let der = key
+                .to_pkcs1_der()
+                .map_err(|_| ConfigError::InvalidRsaKey(algorithm))?;
+            let parsed = signature::ParsedPublicKey::new(parameters, der.as_bytes())
+                .map_err(|_| ConfigError::InvalidRsaKey(algorithm))?;
+            Ok(RsaKey {
+                key: std::sync::Arc::new(parsed),
+                len: key.size(),
+            })
+        }
+
+        pub(crate) fn signature_len(&self) -> usize {
+            self.len
+        }
+
+        pub(crate) fn verify(&self, message: &[u8], signature: &[u8]) -> bool {
+            self.key.verify_sig(message, signature).is_ok()
         }
     }
 }
