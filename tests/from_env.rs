@@ -23,16 +23,29 @@ fn from_env_reads_the_regards_variables() {
     let secret = "an-hs512-secret-read-from-the-environment-sixty-four-bytes-long!!";
     set("JWT_SIGNING_KEY_HS512", Some(secret));
     let verifier = Verifier::from_env().unwrap();
-    assert_eq!(verifier.algorithms().collect::<Vec<_>>(), [Algorithm::HS512]);
+    assert_eq!(
+        verifier.algorithms().collect::<Vec<_>>(),
+        [Algorithm::HS512]
+    );
     let issuer = TokenIssuer::new(Algorithm::HS512, secret).unwrap();
     let token = issuer.mint("jane@regards.fr", regards_auth::Role::Admin, "project1");
     assert_eq!(verifier.verify(&token).unwrap().tenant, "project1");
 
     set("JWT_SIGNING_KEY_HS256", Some(""));
-    assert_eq!(Verifier::from_env().unwrap_err(), ConfigError::EmptyKey(Algorithm::HS256));
+    assert_eq!(
+        Verifier::from_env().unwrap_err(),
+        ConfigError::EmptyKey(Algorithm::HS256)
+    );
 
     set("JWT_SIGNING_KEY_HS256", Some(REGARDS_DEVELOPMENT_KEY));
-    assert_eq!(Verifier::from_env().unwrap_err(), ConfigError::DevelopmentKey(Algorithm::HS256));
-    let development = Verifier::builder().keys_from_env().allow_development_key().build().unwrap();
+    assert_eq!(
+        Verifier::from_env().unwrap_err(),
+        ConfigError::DevelopmentKey(Algorithm::HS256)
+    );
+    let development = Verifier::builder()
+        .keys_from_env()
+        .allow_development_key()
+        .build()
+        .unwrap();
     assert_eq!(development.algorithms().count(), 2);
 }

@@ -33,7 +33,12 @@ fn regards_vector_verifies() {
     let claims = development_verifier().verify(REGARDS_VECTOR).unwrap();
     assert_eq!(
         identity(&claims),
-        ("admin@regards.fr", "admin@regards.fr", &Role::Admin, "project1")
+        (
+            "admin@regards.fr",
+            "admin@regards.fr",
+            &Role::Admin,
+            "project1"
+        )
     );
     assert_eq!(claims.exp, 4_102_444_800);
 }
@@ -43,7 +48,12 @@ fn pyjwt_hs512_verifies() {
     let claims = development_verifier().verify(PYJWT_HS512).unwrap();
     assert_eq!(
         identity(&claims),
-        ("admin@regards.fr", "admin@regards.fr", &Role::ProjectAdmin, "project1")
+        (
+            "admin@regards.fr",
+            "admin@regards.fr",
+            &Role::ProjectAdmin,
+            "project1"
+        )
     );
 }
 
@@ -52,7 +62,12 @@ fn pyjwt_hs256_verifies() {
     let claims = development_verifier().verify(PYJWT_HS256).unwrap();
     assert_eq!(
         identity(&claims),
-        ("user@regards.fr", "user@regards.fr", &Role::RegisteredUser, "project2")
+        (
+            "user@regards.fr",
+            "user@regards.fr",
+            &Role::RegisteredUser,
+            "project2"
+        )
     );
 }
 
@@ -61,7 +76,10 @@ fn pyjwt_access_groups_and_additional_params_are_read() {
     let claims = development_verifier().verify(PYJWT_HS512_GROUPS).unwrap();
     assert_eq!(claims.role, Role::Exploit);
     assert_eq!(claims.access_groups, ["public", "g2"]);
-    assert_eq!(claims.additional("origin").and_then(|v| v.as_str()), Some("ui"));
+    assert_eq!(
+        claims.additional("origin").and_then(|v| v.as_str()),
+        Some("ui")
+    );
 }
 
 #[test]
@@ -78,7 +96,10 @@ fn hs256_fixture_is_refused_without_an_hs256_key() {
         .allow_development_key()
         .build()
         .unwrap();
-    assert_eq!(hs512_only.verify(PYJWT_HS256), Err(AuthError::UnsupportedAlgorithm));
+    assert_eq!(
+        hs512_only.verify(PYJWT_HS256),
+        Err(AuthError::UnsupportedAlgorithm)
+    );
 }
 
 #[test]

@@ -75,7 +75,11 @@ pub fn hs_token(alg: jsonwebtoken::Algorithm, secret: &[u8], claims: &serde_json
 }
 
 /// A token signed by jsonwebtoken with an RSA private key.
-pub fn rs_token(alg: jsonwebtoken::Algorithm, keys: &RsaKeys, claims: &serde_json::Value) -> String {
+pub fn rs_token(
+    alg: jsonwebtoken::Algorithm,
+    keys: &RsaKeys,
+    claims: &serde_json::Value,
+) -> String {
     let key = EncodingKey::from_rsa_pem(keys.private_pem.as_bytes()).unwrap();
     jsonwebtoken::encode(&Header::new(alg), claims, &key).unwrap()
 }
