@@ -1,17 +1,4 @@
 //! [`RequireRoleLayer`]: lets a request through only if its caller's role reaches the route's.
-//!
-//! Install it inside [`BearerAuthLayer`](crate::BearerAuthLayer), typically per route:
-//!
-//! ```
-//! use axum::{routing::put, Router};
-//! use regards_auth::{BearerAuthLayer, RequireRoleLayer, Role, Verifier, REGARDS_DEVELOPMENT_KEY};
-//!
-//! let verifier = Verifier::builder().hs512(REGARDS_DEVELOPMENT_KEY).allow_development_key().build()?;
-//! let app: Router = Router::new()
-//!     .route("/rule", put(|| async { "stored" }).route_layer(RequireRoleLayer::at_least(Role::ProjectAdmin)))
-//!     .layer(BearerAuthLayer::new(verifier));
-//! # Ok::<(), regards_auth::ConfigError>(())
-//! ```
 
 use std::sync::Arc;
 use std::task::{Context, Poll};
@@ -32,6 +19,19 @@ use crate::role::{Role, RoleHierarchy};
 ///
 /// Without [`Claims`] in the request (no [`BearerAuthLayer`](crate::BearerAuthLayer) in front of
 /// it), every request is refused with 500 and an error is logged: the route fails closed.
+///
+/// Install it inside [`BearerAuthLayer`](crate::BearerAuthLayer), typically per route:
+///
+/// ```
+/// use axum::{routing::put, Router};
+/// use regards_auth::{BearerAuthLayer, RequireRoleLayer, Role, Verifier, REGARDS_DEVELOPMENT_KEY};
+///
+/// let verifier = Verifier::builder().hs512(REGARDS_DEVELOPMENT_KEY).allow_development_key().build()?;
+/// let app: Router = Router::new()
+///     .route("/rule", put(|| async { "stored" }).route_layer(RequireRoleLayer::at_least(Role::ProjectAdmin)))
+///     .layer(BearerAuthLayer::new(verifier));
+/// # Ok::<(), regards_auth::ConfigError>(())
+/// ```
 #[derive(Debug, Clone)]
 pub struct RequireRoleLayer<R = RegardsRejection> {
     requirement: Arc<Requirement>,

@@ -1,29 +1,4 @@
 //! [`BearerAuthLayer`]: authenticates every request with its `Authorization: Bearer` token.
-//!
-//! ```
-//! use http::{Request, Response};
-//! use regards_auth::{BearerAuthLayer, Claims, Role, TokenIssuer, Verifier, REGARDS_DEVELOPMENT_KEY};
-//! use tower::{service_fn, ServiceBuilder, ServiceExt};
-//!
-//! # #[tokio::main(flavor = "current_thread")]
-//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-//! let verifier = Verifier::builder().hs512(REGARDS_DEVELOPMENT_KEY).allow_development_key().build()?;
-//! let service = ServiceBuilder::new()
-//!     .layer(BearerAuthLayer::new(verifier))
-//!     .service(service_fn(|request: Request<String>| async move {
-//!         let claims = request.extensions().get::<Claims>().expect("set by the layer");
-//!         Ok::<_, std::convert::Infallible>(Response::new(claims.tenant.clone()))
-//!     }));
-//!
-//! let token = TokenIssuer::development().mint("jane@regards.fr", Role::Admin, "project1");
-//! let request = Request::get("/").header("authorization", format!("Bearer {token}")).body(String::new())?;
-//! assert_eq!(service.clone().oneshot(request).await?.body(), "project1");
-//!
-//! let anonymous = Request::get("/").body(String::new())?;
-//! assert_eq!(service.oneshot(anonymous).await?.status(), 401);
-//! # Ok(())
-//! # }
-//! ```
 
 mod credentials;
 
@@ -41,7 +16,7 @@ use crate::reject::{RegardsRejection, Reject, rejection};
 use crate::verify::Verifier;
 
 /// Layer that verifies the Bearer token of every request and puts its [`Claims`] and
-/// [`BearerToken`] in the request extensions. See the [module docs](self).
+/// [`BearerToken`] in the request extensions.
 ///
 /// | request | response |
 /// |---|---|
@@ -50,6 +25,31 @@ use crate::verify::Verifier;
 /// | invalid, expired, oversize token | 401 `Bearer realm="regards", error="invalid_token"` |
 /// | two `Authorization` headers, header + `access_token` parameter, bad `scope` | 400 `error="invalid_request"` |
 /// | token for another tenant than `scope` names | 403 `error="insufficient_scope"` (see [`lenient_tenant`](Self::lenient_tenant)) |
+///
+/// ```
+/// use http::{Request, Response};
+/// use regards_auth::{BearerAuthLayer, Claims, Role, TokenIssuer, Verifier, REGARDS_DEVELOPMENT_KEY};
+/// use tower::{service_fn, ServiceBuilder, ServiceExt};
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let verifier = Verifier::builder().hs512(REGARDS_DEVELOPMENT_KEY).allow_development_key().build()?;
+/// let service = ServiceBuilder::new()
+///     .layer(BearerAuthLayer::new(verifier))
+///     .service(service_fn(|request: Request<String>| async move {
+///         let claims = request.extensions().get::<Claims>().expect("set by the layer");
+///         Ok::<_, std::convert::Infallible>(Response::new(claims.tenant.clone()))
+///     }));
+///
+/// let token = TokenIssuer::development().mint("jane@regards.fr", Role::Admin, "project1");
+/// let request = Request::get("/").header("authorization", format!("Bearer {token}")).body(String::new())?;
+/// assert_eq!(service.clone().oneshot(request).await?.body(), "project1");
+///
+/// let anonymous = Request::get("/").body(String::new())?;
+/// assert_eq!(service.oneshot(anonymous).await?.status(), 401);
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone)]
 pub struct BearerAuthLayer<R = RegardsRejection> {
     config: Arc<Config>,
