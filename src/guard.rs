@@ -30,6 +30,11 @@ use crate::role::{Role, RoleHierarchy};
 /// 403 `Bearer realm="regards", error="insufficient_scope"`, body
 /// `{"messages":["Access is denied"]}`.
 ///
+/// An anonymous caller (the PUBLIC identity of [`allow_public`](crate::BearerAuthLayer::allow_public),
+/// which sent no token) is refused with 401 `Bearer realm="regards"` instead: it has no
+/// credentials, so the answer asks for some (RFC 6750 §3.1), as Spring Security does for
+/// anonymous users.
+///
 /// Without [`Claims`] in the request (no [`BearerAuthLayer`](crate::BearerAuthLayer) in front of
 /// it), every request is refused with 500 and an error is logged: the route fails closed.
 #[derive(Debug, Clone)]
@@ -127,6 +132,8 @@ impl Requirement {
             .any(|required| self.hierarchy.reaches(&claims.role, required))
         {
             Ok(())
+        } else if claims.is_anonymous() {
+            Err(AuthError::MissingCredentials)
         } else {
             Err(AuthError::InsufficientRole)
         }
@@ -156,5 +163,55 @@ where
             }
             Err(error) => ResponseFuture::rejected(rejection(&self.reject, error)),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::convert::Infallible;
+
+    use http::header::WWW_AUTHENTICATE;
+    use tower::{ServiceExt, service_fn};
+
+    use super::*;
+
+    async fn call(layer: RequireRoleLayer, claims: Claims) -> Response<String> {
+        let service = layer.layer(service_fn(|_: Request<()>| async {
+            Ok::<_, Infallible>(Response::new(String::from("served")))
+        }));
+        let mut request = Request::new(());
+        request.extensions_mut().insert(claims);
+        service.oneshot(request).await.unwrap()
+    }
+
+    #[tokio::test]
+    async fn anonymous_caller_below_the_role_gets_401_without_error_code() {
+        let response = call(
+            RequireRoleLayer::at_least(Role::RegisteredUser),
+            Claims::public("project1"),
+        )
+        .await;
+        assert_eq!(response.status(), 401);
+        assert_eq!(
+            response.headers()[WWW_AUTHENTICATE],
+            r#"Bearer realm="regards""#
+        );
+    }
+
+    #[tokio::test]
+    async fn anonymous_caller_passes_a_public_guard() {
+        let response = call(
+            RequireRoleLayer::at_least(Role::Public),
+            Claims::public("project1"),
+        )
+        .await;
+        assert_eq!(response.body(), "served");
+    }
+
+    #[tokio::test]
+    async fn token_holder_with_public_role_below_the_role_gets_403() {
+        let claims = Claims::new("a@b.c", "a@b.c", Role::Public, "project1", u64::MAX);
+        let response = call(RequireRoleLayer::at_least(Role::RegisteredUser), claims).await;
+        assert_eq!(response.status(), 403);
     }
 }
