@@ -58,8 +58,6 @@ use tower_http::timeout::TimeoutLayer;
 const TOKEN_PATH: &str = "/api/v1/rs-authentication/oauth/token";
 /// Requests with a larger body are refused with 413.
 const MAX_BODY_BYTES: usize = 64 * 1024;
-/// Requests that take longer are answered with 408.
-const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
 // Tests include this file as a module and start `app` themselves: `main` is unused there.
 #[allow(dead_code)]
@@ -103,6 +101,7 @@ async fn main() -> std::process::ExitCode {
 /// The demo REGARDS stack: the token endpoint and the protected routes, with CORS, a body
 /// limit and a request timeout around them.
 pub fn app(config: DemoConfig) -> Router {
+    let request_timeout = config.request_timeout;
     let guard = RequireRoleLayer::at_least;
     let protected = Router::new()
         .route(
@@ -155,7 +154,7 @@ pub fn app(config: DemoConfig) -> Router {
         // without a token, and every answer, even a refusal, carries the CORS headers.
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
-            REQUEST_TIMEOUT,
+            request_timeout,
         ))
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
         .layer(cors)
@@ -496,6 +495,8 @@ pub struct DemoConfig {
     pub client_secret: String,
     /// Who can get a token, with which role on which tenant.
     pub users: Vec<DemoUser>,
+    /// Requests that take longer are answered with 408 (30 s unless set).
+    pub request_timeout: Duration,
 }
 
 /// A user: a login (also the token's `sub` and `email`), a password, a role per tenant.
@@ -551,6 +552,7 @@ impl DemoConfig {
             issuer,
             client_id: "client".into(),
             client_secret: "secret".into(),
+            request_timeout: Duration::from_secs(30),
             users: vec![
                 DemoUser::new(
                     "admin@regards.fr",

@@ -21,6 +21,7 @@ use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 use regards_auth::{Algorithm, AuthError, REGARDS_DEVELOPMENT_KEY, Role, TokenIssuer, Verifier};
 use serde_json::{Value, json};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use regards_demo::{DemoConfig, DemoUser, app};
 
@@ -794,6 +795,31 @@ async fn body_over_the_limit_is_413() {
     )
     .await;
     assert_eq!(reply.status, 413);
+}
+
+#[tokio::test]
+async fn request_slower_than_the_timeout_is_408() {
+    let mut config = DemoConfig::development();
+    config.request_timeout = Duration::from_millis(200);
+    let token = config
+        .issuer
+        .mint("admin@regards.fr", Role::ProjectAdmin, "project1");
+    let base = serve(config).await;
+
+    // A client that announces a body and never sends it.
+    let mut stream = tokio::net::TcpStream::connect(base.trim_start_matches("http://"))
+        .await
+        .unwrap();
+    let head = format!(
+        "PUT {RULE_PATH} HTTP/1.1\r\nhost: demo\r\nauthorization: Bearer {token}\r\n\
+         content-type: application/json\r\ncontent-length: 100\r\n\r\n{{"
+    );
+    stream.write_all(head.as_bytes()).await.unwrap();
+    let mut answer = vec![0; 12];
+    let read = tokio::time::timeout(PROCESS_DEADLINE, stream.read_exact(&mut answer)).await;
+
+    assert!(read.is_ok(), "no answer before the deadline");
+    assert_eq!(answer, b"HTTP/1.1 408");
 }
 
 #[tokio::test]
