@@ -24,7 +24,8 @@ use http::{HeaderValue, StatusCode};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum AuthError {
-    /// No `Authorization: Bearer` credentials (and no public access for this request).
+    /// No `Authorization: Bearer` credentials (and no public access for this request), or an
+    /// anonymous (PUBLIC) caller refused by a role guard.
     MissingCredentials,
     /// Several `Authorization` headers, or a header and an `access_token` query parameter.
     MultipleCredentials,
@@ -105,7 +106,7 @@ messages! {
     InvalidClaims => "The access token claims are not valid",
     InsufficientRole => "Access is denied",
     TenantMismatch => "The access token is not valid for the requested project",
-    NotConfigured => "Authentication is not configured for this resource",
+    NotConfigured => "Authentication is not configured for this resource: BearerAuthLayer is missing",
 }
 
 impl AuthError {

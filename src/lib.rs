@@ -37,6 +37,7 @@
 //! | feature | default | what it adds |
 //! |---|---|---|
 //! | `axum` | yes | `FromRequestParts` and `OptionalFromRequestParts` for [`Claims`] and [`BearerToken`], `IntoResponse` for [`AuthError`] (depends on `axum-core` only) |
+//! | `aws-lc-rs` | no | signatures verified with AWS-LC instead of RustCrypto (`hmac`, `sha2`, `rsa`): RSA about ten times faster; needs a C compiler. With both available (e.g. `--all-features`), AWS-LC is used |
 
 #![forbid(unsafe_code)]
 #![deny(unreachable_pub)]
