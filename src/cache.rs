@@ -30,10 +30,13 @@ const WAYS: usize = 4;
 /// How many bytes, from the end of the token, the keyed hash reads.
 const HASHED_TAIL: usize = 64;
 
+/// The slots of one shard: `sets_per_shard * WAYS` entries, allocated once.
+type Slots = Box<[Option<Entry>]>;
+
 /// A bounded map from verified tokens to their claims.
 pub(crate) struct TokenCache {
     hasher: RandomState,
-    shards: Box<[RwLock<Box<[Option<Entry>]>>]>,
+    shards: Box<[RwLock<Slots>]>,
     sets_per_shard: usize,
 }
 
@@ -72,7 +75,7 @@ impl TokenCache {
     }
 
     /// The shard and the first slot of the set a token hash maps to.
-    fn place(&self, hash: u64) -> (&RwLock<Box<[Option<Entry>]>>, usize) {
+    fn place(&self, hash: u64) -> (&RwLock<Slots>, usize) {
         let shard = (hash >> (u64::BITS - SHARDS.trailing_zeros())) as usize;
         // The low bits choose the set: independent of the shard bits for any table size.
         let set = (hash as usize) % self.sets_per_shard;

@@ -164,21 +164,20 @@ struct Estimate {
 /// The median (ns) criterion estimated for `id` ("group/function") during this run, if it ran.
 pub fn median_ns(id: &str, since: SystemTime) -> Option<f64> {
     // Criterion turns the slash of an id that is not in a group into an underscore.
-    let dir = if id.contains('/') && !criterion_home().join(id).exists() {
-        id.replace('/', "_")
-    } else {
-        id.to_owned()
-    };
-    let path = criterion_home()
-        .join(dir)
-        .join("new")
-        .join("estimates.json");
-    let modified = std::fs::metadata(&path).ok()?.modified().ok()?;
-    if modified < since {
-        return None;
-    }
-    let estimates: Estimates = serde_json::from_slice(&std::fs::read(&path).ok()?).ok()?;
-    Some(estimates.median.point_estimate)
+    [id.to_owned(), id.replace('/', "_")]
+        .iter()
+        .find_map(|dir| {
+            let path = criterion_home()
+                .join(dir)
+                .join("new")
+                .join("estimates.json");
+            let modified = std::fs::metadata(&path).ok()?.modified().ok()?;
+            if modified < since {
+                return None;
+            }
+            let estimates: Estimates = serde_json::from_slice(&std::fs::read(&path).ok()?).ok()?;
+            Some(estimates.median.point_estimate)
+        })
 }
 
 /// Prints a table of medians for `ids`, skipping those this run did not measure.
