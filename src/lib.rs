@@ -37,6 +37,8 @@
 //! | feature | default | what it adds |
 //! |---|---|---|
 //! | `axum` | yes | `FromRequestParts` and `OptionalFromRequestParts` for [`Claims`] and [`BearerToken`], `IntoResponse` for [`AuthError`] (depends on `axum-core` only) |
+//! | `client` | no | the [`client`] module: token sources (password grant, system token, forwarded, fixed), a refreshing single-flight cache, a layer that attaches tokens to outgoing requests, a default HTTP transport on hyper-util (depends on tokio, hyper, hyper-util) |
+//! | `client-rustls` | no | `client`, plus HTTPS for the default transport (rustls with the ring provider, system root certificates) |
 
 #![forbid(unsafe_code)]
 #![deny(unreachable_pub)]
@@ -45,6 +47,9 @@
 
 mod bearer;
 mod claims;
+#[cfg(feature = "client")]
+#[cfg_attr(docsrs, doc(cfg(feature = "client")))]
+pub mod client;
 mod error;
 #[cfg(feature = "axum")]
 mod extract;
