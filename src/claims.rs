@@ -1,17 +1,6 @@
 //! The verified identity of a request ([`Claims`]) and the raw token it came with
 //! ([`BearerToken`]), as [`BearerAuthLayer`](crate::BearerAuthLayer) leaves them in the request
 //! extensions.
-//!
-//! ```
-//! use regards_auth::{Claims, Role};
-//!
-//! let claims: Claims = serde_json::from_str(
-//!     r#"{"tenant":"project1","role":"ADMIN","sub":"jane@regards.fr",
-//!         "email":"jane@regards.fr","exp":4102444800,"accessGroups":["g1"]}"#,
-//! ).unwrap();
-//! assert_eq!(claims.role, Role::Admin);
-//! assert_eq!(claims.access_groups, ["g1"]);
-//! ```
 
 use std::borrow::Cow;
 use std::fmt;
@@ -36,6 +25,17 @@ pub const PUBLIC_EMAIL: &str = "public@regards.com";
 /// `nbf`, when present, too; `accessGroups`, when present, an array of strings. A duplicated
 /// member, a `null` or a value of another type makes the whole token invalid. Any other member
 /// is kept and can be read with [`Claims::additional`].
+///
+/// ```
+/// use regards_auth::{Claims, Role};
+///
+/// let claims: Claims = serde_json::from_str(
+///     r#"{"tenant":"project1","role":"ADMIN","sub":"jane@regards.fr",
+///         "email":"jane@regards.fr","exp":4102444800,"accessGroups":["g1"]}"#,
+/// ).unwrap();
+/// assert_eq!(claims.role, Role::Admin);
+/// assert_eq!(claims.access_groups, ["g1"]);
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct Claims {
     /// `sub`: the user's login (an e-mail address for REGARDS users, the application name for

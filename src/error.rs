@@ -105,7 +105,7 @@ messages! {
     InvalidClaims => "The access token claims are not valid",
     InsufficientRole => "Access is denied",
     TenantMismatch => "The access token is not valid for the requested project",
-    NotConfigured => "Authentication is not configured for this resource",
+    NotConfigured => "Authentication is not configured for this resource: BearerAuthLayer is missing",
 }
 
 impl AuthError {

@@ -1,17 +1,4 @@
 //! [`RequireRoleLayer`]: lets a request through only if its caller's role reaches the route's.
-//!
-//! Install it inside [`BearerAuthLayer`](crate::BearerAuthLayer), typically per route:
-//!
-//! ```
-//! use axum::{routing::put, Router};
-//! use regards_auth::{BearerAuthLayer, RequireRoleLayer, Role, Verifier, REGARDS_DEVELOPMENT_KEY};
-//!
-//! let verifier = Verifier::builder().hs512(REGARDS_DEVELOPMENT_KEY).allow_development_key().build()?;
-//! let app: Router = Router::new()
-//!     .route("/rule", put(|| async { "stored" }).route_layer(RequireRoleLayer::at_least(Role::ProjectAdmin)))
-//!     .layer(BearerAuthLayer::new(verifier));
-//! # Ok::<(), regards_auth::ConfigError>(())
-//! ```
 
 use std::sync::Arc;
 use std::task::{Context, Poll};
@@ -32,6 +19,19 @@ use crate::role::{Role, RoleHierarchy};
 ///
 /// Without [`Claims`] in the request (no [`BearerAuthLayer`](crate::BearerAuthLayer) in front of
 /// it), every request is refused with 500 and an error is logged: the route fails closed.
+///
+/// Install it inside [`BearerAuthLayer`](crate::BearerAuthLayer), typically per route:
+///
+/// ```
+/// use axum::{routing::put, Router};
+/// use regards_auth::{BearerAuthLayer, RequireRoleLayer, Role, Verifier, REGARDS_DEVELOPMENT_KEY};
+///
+/// let verifier = Verifier::builder().hs512(REGARDS_DEVELOPMENT_KEY).allow_development_key().build()?;
+/// let app: Router = Router::new()
+///     .route("/rule", put(|| async { "stored" }).route_layer(RequireRoleLayer::at_least(Role::ProjectAdmin)))
+///     .layer(BearerAuthLayer::new(verifier));
+/// # Ok::<(), regards_auth::ConfigError>(())
+/// ```
 #[derive(Debug, Clone)]
 pub struct RequireRoleLayer<R = RegardsRejection> {
     requirement: Arc<Requirement>,
@@ -156,5 +156,178 @@ where
             }
             Err(error) => ResponseFuture::rejected(rejection(&self.reject, error)),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::convert::Infallible;
+
+    use http::StatusCode;
+    use http::header::WWW_AUTHENTICATE;
+    use tower::{ServiceExt, service_fn};
+
+    use super::*;
+
+    const NATIVE: [Role; 6] = [
+        Role::Public,
+        Role::RegisteredUser,
+        Role::Exploit,
+        Role::Admin,
+        Role::ProjectAdmin,
+        Role::InstanceAdmin,
+    ];
+
+    async fn handler(_: Request<String>) -> Result<Response<String>, Infallible> {
+        Ok(Response::new("ran".to_owned()))
+    }
+
+    async fn call(layer: &RequireRoleLayer, role: Option<Role>) -> Response<String> {
+        let mut request = Request::new(String::new());
+        if let Some(role) = role {
+            request
+                .extensions_mut()
+                .insert(Claims::new("a", "a", role, "p", 1));
+        }
+        layer
+            .layer(service_fn(handler))
+            .oneshot(request)
+            .await
+            .unwrap()
+    }
+
+    #[tokio::test]
+    async fn every_native_role_pair_follows_the_hierarchy() {
+        for (required_level, required) in NATIVE.iter().enumerate() {
+            let layer = RequireRoleLayer::at_least(required.clone());
+            for (held_level, held) in NATIVE.iter().enumerate() {
+                let response = call(&layer, Some(held.clone())).await;
+                let expected = if held_level >= required_level {
+                    StatusCode::OK
+                } else {
+                    StatusCode::FORBIDDEN
+                };
+                assert_eq!(response.status(), expected, "{held} on a {required} route");
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn insufficient_role_is_403_access_denied() {
+        let response = call(
+            &RequireRoleLayer::at_least(Role::ProjectAdmin),
+            Some(Role::Admin),
+        )
+        .await;
+        assert_eq!(response.status(), StatusCode::FORBIDDEN);
+        let challenges: Vec<_> = response
+            .headers()
+            .get_all(WWW_AUTHENTICATE)
+            .iter()
+            .collect();
+        assert_eq!(
+            challenges,
+            [r#"Bearer realm="regards", error="insufficient_scope""#]
+        );
+        assert_eq!(response.body(), r#"{"messages":["Access is denied"]}"#);
+        assert_eq!(
+            response.extensions().get(),
+            Some(&AuthError::InsufficientRole)
+        );
+    }
+
+    #[tokio::test]
+    async fn system_roles_pass_every_guard() {
+        let system = Role::System("rs-notifier".into());
+        for required in NATIVE {
+            let response = call(&RequireRoleLayer::at_least(required), Some(system.clone())).await;
+            assert_eq!(response.status(), StatusCode::OK);
+        }
+    }
+
+    #[tokio::test]
+    async fn system_roles_can_be_refused() {
+        let layer = RequireRoleLayer::at_least(Role::RegisteredUser)
+            .with_hierarchy(RoleHierarchy::new().system_roles_pass(false));
+        let response = call(&layer, Some(Role::System("rs-notifier".into()))).await;
+        assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    }
+
+    #[tokio::test]
+    async fn custom_role_gets_its_parent_rights() {
+        let hierarchy = RoleHierarchy::new().with_custom("CURATOR", Role::Exploit);
+        let curator = Some(Role::Custom("CURATOR".into()));
+        let exploit = RequireRoleLayer::at_least(Role::Exploit).with_hierarchy(hierarchy.clone());
+        assert_eq!(
+            call(&exploit, curator.clone()).await.status(),
+            StatusCode::OK
+        );
+        let admin = RequireRoleLayer::at_least(Role::Admin).with_hierarchy(hierarchy);
+        assert_eq!(call(&admin, curator).await.status(), StatusCode::FORBIDDEN);
+    }
+
+    #[tokio::test]
+    async fn unknown_custom_role_passes_public_guards_only() {
+        let guest = Some(Role::Custom("GUEST".into()));
+        assert_eq!(
+            call(&RequireRoleLayer::at_least(Role::Public), guest.clone())
+                .await
+                .status(),
+            StatusCode::OK
+        );
+        assert_eq!(
+            call(&RequireRoleLayer::at_least(Role::RegisteredUser), guest)
+                .await
+                .status(),
+            StatusCode::FORBIDDEN
+        );
+    }
+
+    #[tokio::test]
+    async fn any_of_passes_a_role_reaching_one_of_them() {
+        let layer = RequireRoleLayer::any_of([Role::Custom("CURATOR".into()), Role::Admin])
+            .with_hierarchy(RoleHierarchy::new().with_custom("CURATOR", Role::RegisteredUser));
+        assert_eq!(
+            call(&layer, Some(Role::Custom("CURATOR".into())))
+                .await
+                .status(),
+            StatusCode::OK
+        );
+        assert_eq!(
+            call(&layer, Some(Role::ProjectAdmin)).await.status(),
+            StatusCode::OK
+        );
+        // Above CURATOR's parent: holds every right granted at that level.
+        assert_eq!(
+            call(&layer, Some(Role::Exploit)).await.status(),
+            StatusCode::OK
+        );
+        assert_eq!(
+            call(&layer, Some(Role::RegisteredUser)).await.status(),
+            StatusCode::FORBIDDEN
+        );
+        assert_eq!(
+            call(&layer, Some(Role::Custom("OTHER".into())))
+                .await
+                .status(),
+            StatusCode::FORBIDDEN
+        );
+    }
+
+    #[tokio::test]
+    async fn empty_any_of_lets_nobody_through() {
+        let layer = RequireRoleLayer::any_of([]);
+        assert_eq!(
+            call(&layer, Some(Role::InstanceAdmin)).await.status(),
+            StatusCode::FORBIDDEN
+        );
+    }
+
+    #[tokio::test]
+    async fn missing_claims_fail_closed() {
+        let response = call(&RequireRoleLayer::at_least(Role::Public), None).await;
+        assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(response.body(), AuthError::NotConfigured.body());
+        assert_eq!(response.extensions().get(), Some(&AuthError::NotConfigured));
     }
 }

@@ -1,19 +1,5 @@
 //! Minting REGARDS tokens, as rs-authentication does: for the demo stack, for system tokens
 //! (service-to-service calls) and for tests.
-//!
-//! ```
-//! use regards_auth::{Role, TokenIssuer, Verifier, REGARDS_DEVELOPMENT_KEY};
-//!
-//! let issuer = TokenIssuer::development();
-//! let token = issuer.mint("jane@regards.fr", Role::Admin, "project1");
-//! let verifier = Verifier::builder()
-//!     .hs512(REGARDS_DEVELOPMENT_KEY)
-//!     .allow_development_key()
-//!     .build()
-//!     .unwrap();
-//! let claims = verifier.verify(&token).unwrap();
-//! assert_eq!((claims.sub.as_str(), claims.role), ("jane@regards.fr", Role::Admin));
-//! ```
 
 use std::fmt;
 use std::time::Duration;
@@ -33,6 +19,20 @@ pub const DEFAULT_VALIDITY: Duration = Duration::from_secs(7200);
 
 /// Signs REGARDS tokens with an HMAC key: header exactly `{"alg":"<ALG>"}` (no `typ`), claims
 /// `tenant`, `role`, `sub`, `email`, `exp`, as rs-authentication mints them.
+///
+/// ```
+/// use regards_auth::{Role, TokenIssuer, Verifier, REGARDS_DEVELOPMENT_KEY};
+///
+/// let issuer = TokenIssuer::development();
+/// let token = issuer.mint("jane@regards.fr", Role::Admin, "project1");
+/// let verifier = Verifier::builder()
+///     .hs512(REGARDS_DEVELOPMENT_KEY)
+///     .allow_development_key()
+///     .build()
+///     .unwrap();
+/// let claims = verifier.verify(&token).unwrap();
+/// assert_eq!((claims.sub.as_str(), claims.role), ("jane@regards.fr", Role::Admin));
+/// ```
 #[derive(Clone)]
 pub struct TokenIssuer {
     algorithm: Algorithm,

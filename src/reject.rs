@@ -1,23 +1,4 @@
 //! The replaceable piece that turns an [`AuthError`] into a response.
-//!
-//! The default, [`RegardsRejection`], answers as REGARDS does: the status of the error, one
-//! `WWW-Authenticate` challenge (RFC 6750 §3) and a JSON body `{"messages":["..."]}`. Any
-//! `Fn(AuthError) -> Response<B>` can stand in for it:
-//!
-//! ```
-//! use http::{Response, StatusCode};
-//! use regards_auth::{AuthError, BearerAuthLayer, Verifier, REGARDS_DEVELOPMENT_KEY};
-//!
-//! let verifier = Verifier::builder().hs512(REGARDS_DEVELOPMENT_KEY).allow_development_key().build()?;
-//! let layer = BearerAuthLayer::new(verifier).reject_with(|error: AuthError| {
-//!     let mut response = Response::new(String::from(error.message()));
-//!     *response.status_mut() = error.status();
-//!     response
-//! });
-//! # Ok::<(), regards_auth::ConfigError>(())
-//! ```
-//!
-//! Whatever builds the response, the layers put the [`AuthError`] in its extensions.
 
 use http::header::{CONTENT_TYPE, WWW_AUTHENTICATE};
 use http::{HeaderValue, Response};
@@ -25,6 +6,25 @@ use http::{HeaderValue, Response};
 use crate::AuthError;
 
 /// Builds the response for a refused request.
+///
+/// The default, [`RegardsRejection`], answers as REGARDS does: the status of the error, one
+/// `WWW-Authenticate` challenge (RFC 6750 §3) and a JSON body `{"messages":["..."]}`. Any
+/// `Fn(AuthError) -> Response<B>` can stand in for it:
+///
+/// ```
+/// use http::{Response, StatusCode};
+/// use regards_auth::{AuthError, BearerAuthLayer, Verifier, REGARDS_DEVELOPMENT_KEY};
+///
+/// let verifier = Verifier::builder().hs512(REGARDS_DEVELOPMENT_KEY).allow_development_key().build()?;
+/// let layer = BearerAuthLayer::new(verifier).reject_with(|error: AuthError| {
+///     let mut response = Response::new(String::from(error.message()));
+///     *response.status_mut() = error.status();
+///     response
+/// });
+/// # Ok::<(), regards_auth::ConfigError>(())
+/// ```
+///
+/// Whatever builds the response, the layers put the [`AuthError`] in its extensions.
 pub trait Reject<B> {
     /// The response for `error`. Its extensions receive the error afterwards.
     fn reject(&self, error: AuthError) -> Response<B>;

@@ -1,17 +1,4 @@
 //! REGARDS roles and the hierarchy that decides which role reaches which.
-//!
-//! ```
-//! use regards_auth::{Role, RoleHierarchy};
-//!
-//! let role: Role = "PROJECT_ADMIN".parse().unwrap();
-//! assert_eq!(role, Role::ProjectAdmin);
-//! assert_eq!(role.to_string(), "PROJECT_ADMIN");
-//!
-//! let hierarchy = RoleHierarchy::new().with_custom("DATA_MANAGER", Role::Exploit);
-//! let manager = Role::Custom("DATA_MANAGER".into());
-//! assert!(hierarchy.reaches(&manager, &Role::RegisteredUser));
-//! assert!(!hierarchy.reaches(&manager, &Role::Admin));
-//! ```
 
 use std::collections::HashMap;
 use std::convert::Infallible;
@@ -25,6 +12,19 @@ use std::str::FromStr;
 ///
 /// System roles are written `ROLE_SYS_<app>` by REGARDS services; `SYS_<app>` is read as the
 /// same role. Both parse to [`Role::System`] holding `<app>` and display as `ROLE_SYS_<app>`.
+///
+/// ```
+/// use regards_auth::{Role, RoleHierarchy};
+///
+/// let role: Role = "PROJECT_ADMIN".parse().unwrap();
+/// assert_eq!(role, Role::ProjectAdmin);
+/// assert_eq!(role.to_string(), "PROJECT_ADMIN");
+///
+/// let hierarchy = RoleHierarchy::new().with_custom("DATA_MANAGER", Role::Exploit);
+/// let manager = Role::Custom("DATA_MANAGER".into());
+/// assert!(hierarchy.reaches(&manager, &Role::RegisteredUser));
+/// assert!(!hierarchy.reaches(&manager, &Role::Admin));
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Role {
     /// `PUBLIC`: anonymous access to a project.

@@ -1,14 +1,4 @@
 //! Token verification: [`Verifier`], its [`VerifierBuilder`] and the rules it applies.
-//!
-//! ```
-//! use regards_auth::{Verifier, AuthError};
-//!
-//! let verifier = Verifier::builder()
-//!     .hs512("a-deployment-secret-of-at-least-sixty-four-bytes-................")
-//!     .build()?;
-//! assert_eq!(verifier.verify("not-a-token").unwrap_err(), AuthError::MalformedToken);
-//! # Ok::<(), regards_auth::ConfigError>(())
-//! ```
 
 use std::fmt;
 use std::sync::Arc;
@@ -38,6 +28,16 @@ pub const DEFAULT_LEEWAY: Duration = Duration::from_secs(60);
 /// 3. the signature (strict base64url, exact length, constant-time MAC comparison);
 /// 4. the claims (see [`Claims`]): `exp` not passed, `nbf` (if present) reached, both with the
 ///    leeway; `aud` refused unless an audience is configured and `aud` names it.
+///
+/// ```
+/// use regards_auth::{Verifier, AuthError};
+///
+/// let verifier = Verifier::builder()
+///     .hs512("a-deployment-secret-of-at-least-sixty-four-bytes-................")
+///     .build()?;
+/// assert_eq!(verifier.verify("not-a-token").unwrap_err(), AuthError::MalformedToken);
+/// # Ok::<(), regards_auth::ConfigError>(())
+/// ```
 #[derive(Clone)]
 pub struct Verifier {
     inner: Arc<Inner>,
