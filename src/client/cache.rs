@@ -60,13 +60,19 @@ pub const MAX_BACKOFF: Duration = Duration::from_secs(10);
 /// ```
 pub struct TokenCache<S> {
     inner: Arc<Inner<S>>,
+    settings: Settings,
+}
+
+/// Per handle: clones share the token, each keeps the settings it was given.
+#[derive(Debug, Clone, Copy)]
+struct Settings {
+    margin: Duration,
+    attempts: u32,
+    backoff: Duration,
 }
 
 struct Inner<S> {
     source: S,
-    margin: Duration,
-    attempts: u32,
-    backoff: Duration,
     state: Mutex<State>,
 }
 
@@ -85,6 +91,7 @@ impl<S> Clone for TokenCache<S> {
     fn clone(&self) -> Self {
         TokenCache {
             inner: Arc::clone(&self.inner),
+            settings: self.settings,
         }
     }
 }
@@ -92,9 +99,9 @@ impl<S> Clone for TokenCache<S> {
 impl<S> fmt::Debug for TokenCache<S> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("TokenCache")
-            .field("margin", &self.inner.margin)
-            .field("attempts", &self.inner.attempts)
-            .field("backoff", &self.inner.backoff)
+            .field("margin", &self.settings.margin)
+            .field("attempts", &self.settings.attempts)
+            .field("backoff", &self.settings.backoff)
             .finish_non_exhaustive()
     }
 }
@@ -105,43 +112,32 @@ impl<S: TokenSource> TokenCache<S> {
         TokenCache {
             inner: Arc::new(Inner {
                 source,
-                margin: DEFAULT_REFRESH_MARGIN,
-                attempts: DEFAULT_ATTEMPTS,
-                backoff: DEFAULT_BACKOFF,
                 state: Mutex::new(State {
                     cached: None,
                     flight: Arc::new(OnceCell::new()),
                 }),
             }),
+            settings: Settings {
+                margin: DEFAULT_REFRESH_MARGIN,
+                attempts: DEFAULT_ATTEMPTS,
+                backoff: DEFAULT_BACKOFF,
+            },
         }
     }
 
     /// Refresh a token `margin` before it expires ([`DEFAULT_REFRESH_MARGIN`] unless set).
-    /// Set it before sharing the cache (clones made earlier keep the old settings).
-    pub fn with_refresh_margin(self, margin: Duration) -> Self {
-        self.reconfigure(|inner| inner.margin = margin)
+    /// Clones share the token; each uses the settings it had when cloned.
+    pub fn with_refresh_margin(mut self, margin: Duration) -> Self {
+        self.settings.margin = margin;
+        self
     }
 
     /// Try a fetch up to `attempts` times (at least once), waiting `backoff` before the first
     /// retry and doubling it each time, up to [`MAX_BACKOFF`].
-    pub fn with_retry(self, attempts: u32, backoff: Duration) -> Self {
-        self.reconfigure(|inner| {
-            inner.attempts = attempts.max(1);
-            inner.backoff = backoff.min(MAX_BACKOFF);
-        })
-    }
-
-    fn reconfigure(self, change: impl FnOnce(&mut Inner<S>)) -> Self {
-        match Arc::try_unwrap(self.inner) {
-            Ok(mut inner) => {
-                change(&mut inner);
-                TokenCache {
-                    inner: Arc::new(inner),
-                }
-            }
-            // Shared already: settings are fixed once clones exist.
-            Err(inner) => TokenCache { inner },
-        }
+    pub fn with_retry(mut self, attempts: u32, backoff: Duration) -> Self {
+        self.settings.attempts = attempts.max(1);
+        self.settings.backoff = backoff.min(MAX_BACKOFF);
+        self
     }
 
     /// The source behind the cache.
@@ -163,7 +159,10 @@ impl<S: TokenSource> TokenCache<S> {
             }
             Arc::clone(&state.flight)
         };
-        flight.get_or_init(|| self.inner.fetch()).await.clone()
+        flight
+            .get_or_init(|| self.inner.fetch(self.settings))
+            .await
+            .clone()
     }
 
     /// Drops the cached token: the next call fetches one.
@@ -178,14 +177,14 @@ impl<S: TokenSource> Inner<S> {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    async fn fetch(&self) -> Result<AccessToken, ClientError> {
+    async fn fetch(&self, settings: Settings) -> Result<AccessToken, ClientError> {
         let no_request = Extensions::new();
-        let mut backoff = self.backoff;
+        let mut backoff = settings.backoff;
         let mut attempt = 1;
         let outcome = loop {
             match self.source.token(&no_request).await {
                 Ok(token) => break Ok(token),
-                Err(error) if error.is_retryable() && attempt < self.attempts => {
+                Err(error) if error.is_retryable() && attempt < settings.attempts => {
                     tracing::warn!(%error, attempt, "token fetch failed; retrying");
                     tokio::time::sleep(backoff).await;
                     backoff = (backoff * 2).min(MAX_BACKOFF);
@@ -199,7 +198,7 @@ impl<S: TokenSource> Inner<S> {
         let mut state = self.lock();
         match outcome {
             Ok(token) => {
-                state.cached = Some(Cached::new(token.clone(), self.margin));
+                state.cached = Some(Cached::new(token.clone(), settings.margin));
                 Ok(token)
             }
             Err(error) => match &state.cached {
@@ -324,6 +323,16 @@ mod tests {
             let first = cache.get().await.unwrap();
             let second = cache.get().await.unwrap();
             assert_eq!(first, second);
+            assert_eq!(cache.source().fetches(), 1);
+        });
+    }
+
+    #[test]
+    fn clones_share_the_token() {
+        rt().block_on(async {
+            let cache = TokenCache::new(Counting::new(None));
+            let clone = cache.clone().with_retry(1, Duration::ZERO);
+            assert_eq!(cache.get().await.unwrap(), clone.get().await.unwrap());
             assert_eq!(cache.source().fetches(), 1);
         });
     }
