@@ -24,7 +24,8 @@ use http::{HeaderValue, StatusCode};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum AuthError {
-    /// No `Authorization: Bearer` credentials (and no public access for this request).
+    /// No `Authorization: Bearer` credentials (and no public access for this request), or an
+    /// anonymous (PUBLIC) caller refused by a role guard.
     MissingCredentials,
     /// Several `Authorization` headers, or a header and an `access_token` query parameter.
     MultipleCredentials,

@@ -17,6 +17,11 @@ use crate::role::{Role, RoleHierarchy};
 /// 403 `Bearer realm="regards", error="insufficient_scope"`, body
 /// `{"messages":["Access is denied"]}`.
 ///
+/// An anonymous caller (the PUBLIC identity of [`allow_public`](crate::BearerAuthLayer::allow_public),
+/// which sent no token) is refused with 401 `Bearer realm="regards"` instead: it has no
+/// credentials, so the answer asks for some (RFC 6750 §3.1), as Spring Security does for
+/// anonymous users.
+///
 /// Without [`Claims`] in the request (no [`BearerAuthLayer`](crate::BearerAuthLayer) in front of
 /// it), every request is refused with 500 and an error is logged: the route fails closed.
 ///
@@ -127,6 +132,8 @@ impl Requirement {
             .any(|required| self.hierarchy.reaches(&claims.role, required))
         {
             Ok(())
+        } else if claims.is_anonymous() {
+            Err(AuthError::MissingCredentials)
         } else {
             Err(AuthError::InsufficientRole)
         }
@@ -329,5 +336,51 @@ mod tests {
         assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
         assert_eq!(response.body(), AuthError::NotConfigured.body());
         assert_eq!(response.extensions().get(), Some(&AuthError::NotConfigured));
+    }
+
+    #[tokio::test]
+    async fn anonymous_caller_below_the_role_gets_401_without_error_code() {
+        let mut request = Request::new(String::new());
+        request.extensions_mut().insert(Claims::public("project1"));
+        let layer = RequireRoleLayer::at_least(Role::RegisteredUser);
+        let response = layer
+            .layer(service_fn(handler))
+            .oneshot(request)
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+        let challenges: Vec<_> = response
+            .headers()
+            .get_all(WWW_AUTHENTICATE)
+            .iter()
+            .collect();
+        assert_eq!(challenges, [r#"Bearer realm="regards""#]);
+        assert_eq!(
+            response.extensions().get(),
+            Some(&AuthError::MissingCredentials)
+        );
+    }
+
+    #[tokio::test]
+    async fn anonymous_caller_passes_a_public_guard() {
+        let mut request = Request::new(String::new());
+        request.extensions_mut().insert(Claims::public("project1"));
+        let layer = RequireRoleLayer::at_least(Role::Public);
+        let response = layer
+            .layer(service_fn(handler))
+            .oneshot(request)
+            .await
+            .unwrap();
+        assert_eq!(response.body(), "ran");
+    }
+
+    #[tokio::test]
+    async fn token_holder_with_public_role_below_the_role_gets_403() {
+        let response = call(
+            &RequireRoleLayer::at_least(Role::RegisteredUser),
+            Some(Role::Public),
+        )
+        .await;
+        assert_eq!(response.status(), StatusCode::FORBIDDEN);
     }
 }
