@@ -13,6 +13,7 @@
 //! `REGARDS_HOST`, `http://127.0.0.1:8080` unless set.
 
 use std::error::Error;
+use std::process::ExitCode;
 
 use bytes::Bytes;
 use http::header::{ACCEPT, CONTENT_TYPE};
@@ -63,14 +64,21 @@ pub async fn put_rule(host: &str) -> Result<(StatusCode, String), BoxError> {
 
 #[allow(dead_code)] // Tests include this file for `put_rule`.
 #[tokio::main(flavor = "current_thread")]
-async fn main() -> Result<(), BoxError> {
+async fn main() -> ExitCode {
     let host = std::env::var("REGARDS_HOST").unwrap_or_else(|_| DEFAULT_HOST.to_owned());
-    let (status, body) = put_rule(&host).await?;
-    println!("PUT /api/v1/rs-notifier/rule -> {status}");
-    println!("{body}");
-    if status.is_success() {
-        Ok(())
-    } else {
-        Err(format!("the notifier refused the rule ({status})").into())
+    match put_rule(&host).await {
+        Ok((status, body)) => {
+            println!("PUT /api/v1/rs-notifier/rule -> {status}");
+            println!("{body}");
+            if status.is_success() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            }
+        }
+        Err(error) => {
+            eprintln!("error: {error}");
+            ExitCode::FAILURE
+        }
     }
 }
