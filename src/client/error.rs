@@ -17,7 +17,7 @@ pub const BODY_EXCERPT_LEN: usize = 256;
 /// token endpoint answered something that is not a REGARDS token answer, or it could not be
 /// reached in time. Error texts never contain a password or a token; a body excerpt is bounded
 /// to [`BODY_EXCERPT_LEN`] bytes, with control characters replaced and the password, if the
-/// server echoed it, redacted.
+/// server echoed it, redacted; a `200` answer that mentions `access_token` is not quoted.
 ///
 /// ```
 /// use regards_auth::client::ClientError;

@@ -420,13 +420,20 @@ impl<T, B> PasswordGrant<T, B> {
     fn interpret(&self, status: StatusCode, body: &[u8]) -> Result<TokenResponse, ClientError> {
         let body_excerpt = || excerpt(body, &self.secrets());
         match status {
-            StatusCode::OK => {
-                TokenResponse::from_json(body).map_err(|reason| ClientError::UnexpectedResponse {
+            StatusCode::OK => TokenResponse::from_json(body).map_err(|reason| {
+                // A token answer that did not parse may still carry a token: keep it out of
+                // the error (and so out of logs).
+                let carries_token = body.windows(12).any(|w| w == b"access_token");
+                ClientError::UnexpectedResponse {
                     status,
                     reason,
-                    body: body_excerpt(),
-                })
-            }
+                    body: if carries_token {
+                        String::new()
+                    } else {
+                        body_excerpt()
+                    },
+                }
+            }),
             StatusCode::UNAUTHORIZED => Err(ClientError::BadClientCredentials {
                 status,
                 body: body_excerpt(),
@@ -639,6 +646,15 @@ mod tests {
             .unwrap_err();
         let text = error.to_string();
         assert!(!text.contains("p@ss") && !text.contains("p%40ss"), "{text}");
+    }
+
+    #[test]
+    fn malformed_token_answer_is_not_quoted() {
+        let grant = grant("http://h").unwrap();
+        let json = br#"{"access_token":"eyJhbGciOiJIUzUxMiJ9.e30.c2ln","token_type":"bearer","expires_in":"1"}"#;
+        let error = grant.interpret(StatusCode::OK, json).unwrap_err();
+        assert!(matches!(&error, ClientError::UnexpectedResponse { body, .. } if body.is_empty()));
+        assert!(!error.to_string().contains("eyJ"));
     }
 
     #[test]
