@@ -11,7 +11,7 @@ use regards_auth::{
     Algorithm, ConfigError, REGARDS_DEVELOPMENT_KEY, TokenIssuer, Verifier, VerifierBuilder,
 };
 use rsa::pkcs1::EncodeRsaPublicKey;
-use rsa::pkcs8::{EncodePrivateKey, LineEnding};
+use rsa::pkcs8::{EncodePrivateKey, EncodePublicKey, LineEnding};
 use support::{RsaKeys, SERVICE_RSA};
 
 /// A 1024-bit key: too weak for RFC 7518 §3.3.
@@ -112,6 +112,53 @@ fn weak_rsa_key_is_refused_in_every_format() {
             error.to_string(),
             "the RS256 key (JWT_SIGNING_KEY_RS256) has 1024 bits: RSA keys need at least 2048 bits"
         );
+    }
+}
+
+/// An RSA public key with an odd modulus of `bits` bits (a public key is loaded without
+/// factoring, so the modulus needs no primes) as SubjectPublicKeyInfo PEM, base64 DER and
+/// PKCS#1 PEM.
+fn public_key_of_bits(bits: usize) -> [String; 3] {
+    let mut modulus = vec![0xc5u8; bits / 8];
+    *modulus.last_mut().unwrap() |= 1;
+    let key = rsa::RsaPublicKey::new_with_max_size(
+        rsa::BigUint::from_bytes_be(&modulus),
+        rsa::BigUint::from(65537u32),
+        bits,
+    )
+    .unwrap();
+    let der = key.to_public_key_der().unwrap();
+    [
+        key.to_public_key_pem(LineEnding::LF).unwrap(),
+        STANDARD.encode(der.as_bytes()),
+        key.to_pkcs1_pem(LineEnding::LF).unwrap(),
+    ]
+}
+
+#[test]
+fn rsa_key_over_4096_bits_is_refused_as_too_large() {
+    for bits in [4104, 8192] {
+        for key in public_key_of_bits(bits) {
+            let error = error_of(Verifier::builder().rs384(&key));
+            assert_eq!(
+                error,
+                ConfigError::RsaKeyTooLarge {
+                    algorithm: Algorithm::RS384,
+                    bits
+                },
+                "{key}"
+            );
+            assert_eq!(
+                error.to_string(),
+                format!(
+                    "the RS384 key (JWT_SIGNING_KEY_RS384) has {bits} bits: RSA keys of at most \
+                     4096 bits are supported"
+                )
+            );
+        }
+    }
+    for key in public_key_of_bits(4096) {
+        assert!(Verifier::builder().rs384(&key).build().is_ok());
     }
 }
 
