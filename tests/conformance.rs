@@ -250,6 +250,59 @@ async fn empty_access_token_parameter_is_an_invalid_request() {
         .refused(400, INVALID_REQUEST, TokenInQuery);
 }
 
+/// A `tracing` writer into a shared buffer.
+#[derive(Clone, Default)]
+struct LogBuffer(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for LogBuffer {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[test]
+fn tokens_never_reach_the_logs() {
+    let logs = LogBuffer::default();
+    let writer = logs.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_writer(move || writer.clone())
+        .finish();
+    let valid = valid_token();
+    let forged = header_token(
+        r#"{"alg":"HS512"}"#,
+        Algorithm::HS512,
+        ATTACKER_SECRET.as_bytes(),
+    );
+    let expired = with_exp((now() - 3600).to_string());
+    tracing::subscriber::with_default(subscriber, || {
+        for token in [&valid, &forged, &expired] {
+            for guard in [None, Some(RequireRoleLayer::at_least(Role::InstanceAdmin))] {
+                send_now(BearerAuthLayer::new(verifier()), guard, bearer(token));
+            }
+        }
+    });
+    let logs = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
+    assert!(
+        logs.contains("request refused"),
+        "the refusals are logged: {logs}"
+    );
+    for token in [&valid, &forged, &expired] {
+        for segment in token.split('.') {
+            assert!(
+                !logs.contains(segment),
+                "a token segment was logged: {logs}"
+            );
+        }
+    }
+    assert!(!logs.contains(LOGIN) && !logs.contains(HS512_SECRET));
+}
+
 // ---------------------------------------------------------------------------------------------
 // JWS structure (RFC 7515 §7.1, RFC 4648 §5)
 // ---------------------------------------------------------------------------------------------
@@ -789,6 +842,57 @@ async fn ill_typed_typ_is_malformed() {
     for typ in ["1", "null", r#"["JWT"]"#] {
         let header = format!(r#"{{"alg":"HS512","typ":{typ}}}"#);
         let token = header_token(&header, Algorithm::HS512, HS512_SECRET.as_bytes());
+        send_token(&token).await.invalid_token(MalformedToken);
+    }
+}
+
+#[tokio::test]
+async fn invalid_utf8_in_an_unknown_header_member_is_malformed() {
+    // Found by the `signed` fuzz target: bytes in a value the parser skips went unchecked.
+    for bad in [
+        &b"\xff"[..],
+        b"J\xdcWT",
+        b"\xc3",
+        b"\xed\xa0\x80",
+        b"\xc0\xaf",
+    ] {
+        let header = [&br#"{"alg":"HS512","x":""#[..], bad, br#""}"#].concat();
+        let signing_input = format!("{}.{}", b64(&header), b64(Payload::regards().json()));
+        let token = sign_input(&signing_input, Algorithm::HS512, HS512_SECRET.as_bytes());
+        send_token(&token).await.invalid_token(MalformedToken);
+    }
+}
+
+#[tokio::test]
+async fn invalid_utf8_in_a_header_member_name_or_typ_is_malformed() {
+    for header in [
+        &br#"{"alg":"HS512","\xff":1}"#[..],
+        br#"{"alg":"HS512","typ":"JW\xffT"}"#,
+        br#"{"alg":"HS5\xff12"}"#,
+    ] {
+        let signing_input = format!("{}.{}", b64(header), b64(Payload::regards().json()));
+        let token = sign_input(&signing_input, Algorithm::HS512, HS512_SECRET.as_bytes());
+        send_token(&token).await.invalid_token(MalformedToken);
+    }
+}
+
+#[tokio::test]
+async fn lone_surrogate_escape_in_an_unknown_header_member_is_skipped() {
+    // Valid JSON grammar (RFC 8259 §8.2), in a member that grants nothing: read past.
+    let header = r#"{"alg":"HS512","x":"\ud800"}"#;
+    send_token(&header_token(
+        header,
+        Algorithm::HS512,
+        HS512_SECRET.as_bytes(),
+    ))
+    .await
+    .accepted();
+    // In `typ` or `alg`, which are decoded, it is refused.
+    for header in [
+        r#"{"alg":"HS512","typ":"JWT\ud800"}"#,
+        r#"{"alg":"HS512\udc00"}"#,
+    ] {
+        let token = header_token(header, Algorithm::HS512, HS512_SECRET.as_bytes());
         send_token(&token).await.invalid_token(MalformedToken);
     }
 }
