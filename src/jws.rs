@@ -97,8 +97,11 @@ pub(crate) fn decode_header<'b>(
         return Err(AuthError::MalformedToken);
     }
     let json = decode_segment(segment, buf).ok_or(AuthError::MalformedToken)?;
+    // RFC 7515 §5.2: the header must be UTF-8 throughout, members read past included (the JSON
+    // parser does not check the bytes of values it skips).
+    let json = std::str::from_utf8(json).map_err(|_| AuthError::MalformedToken)?;
     let header: JoseHeader<'b> =
-        serde_json::from_slice(json).map_err(|_| AuthError::MalformedToken)?;
+        serde_json::from_str(json).map_err(|_| AuthError::MalformedToken)?;
     header.check()?;
     Ok(header)
 }

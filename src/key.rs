@@ -132,6 +132,13 @@ pub enum ConfigError {
         /// The modulus size, in bits.
         bits: usize,
     },
+    /// An RSA key over 4096 bits, the largest the RSA implementation loads.
+    RsaKeyTooLarge {
+        /// The algorithm.
+        algorithm: Algorithm,
+        /// The modulus size, in bits.
+        bits: usize,
+    },
     /// An environment variable that is set but not valid UTF-8.
     NotUnicode(&'static str),
     /// An empty audience.
@@ -178,6 +185,12 @@ impl fmt::Display for ConfigError {
                 f,
                 "the {algorithm} key ({}) has {bits} bits: RSA keys need at least {MIN_RSA_BITS} bits",
                 algorithm.env_var()
+            ),
+            ConfigError::RsaKeyTooLarge { algorithm, bits } => write!(
+                f,
+                "the {algorithm} key ({}) has {bits} bits: RSA keys of at most {} bits are supported",
+                algorithm.env_var(),
+                RsaPublicKey::MAX_SIZE
             ),
             ConfigError::NotUnicode(var) => {
                 write!(f, "the environment variable {var} is not valid UTF-8")
@@ -258,12 +271,40 @@ fn parse_rsa_key(algorithm: Algorithm, text: &str) -> Result<RsaPublicKey, Confi
             .ok()
             .and_then(|der| RsaPublicKey::from_public_key_der(&der).ok())
     };
-    let key = key.ok_or(ConfigError::InvalidRsaKey(algorithm))?;
+    let Some(key) = key else {
+        return Err(match oversized_rsa_modulus(text) {
+            Some(bits) => ConfigError::RsaKeyTooLarge { algorithm, bits },
+            None => ConfigError::InvalidRsaKey(algorithm),
+        });
+    };
     let bits = key.n().bits();
     if bits < MIN_RSA_BITS {
         return Err(ConfigError::RsaKeyTooSmall { algorithm, bits });
     }
     Ok(key)
+}
+
+/// The modulus size of a well-formed RSA public key that the RSA implementation refuses to load
+/// because it is larger than it supports, so that the error says so rather than "not an RSA
+/// public key". `None` for anything else.
+fn oversized_rsa_modulus(text: &str) -> Option<usize> {
+    use rsa::pkcs8::der::Decode;
+    let der = if text.starts_with("-----BEGIN") {
+        rsa::pkcs8::Document::from_pem(text).ok()?.1.into_vec()
+    } else {
+        let compact: String = text.split_ascii_whitespace().collect();
+        STANDARD.decode(compact).ok()?
+    };
+    // A SubjectPublicKeyInfo wraps the PKCS#1 RSAPublicKey; a `RSA PUBLIC KEY` PEM is bare.
+    let spki = rsa::pkcs8::SubjectPublicKeyInfoRef::from_der(&der).ok();
+    let pkcs1 = match &spki {
+        Some(spki) => spki.subject_public_key.as_bytes()?,
+        None => &der,
+    };
+    let modulus = rsa::pkcs1::RsaPublicKey::from_der(pkcs1).ok()?.modulus;
+    let modulus = modulus.as_bytes();
+    let bits = modulus.len() * 8 - modulus.first()?.leading_zeros() as usize;
+    (bits > RsaPublicKey::MAX_SIZE).then_some(bits)
 }
 
 impl VerifyingKey {

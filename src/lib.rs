@@ -37,7 +37,9 @@
 //! | feature | default | what it adds |
 //! |---|---|---|
 //! | `axum` | yes | `FromRequestParts` and `OptionalFromRequestParts` for [`Claims`] and [`BearerToken`], `IntoResponse` for [`AuthError`] (depends on `axum-core` only) |
-//! | `aws-lc-rs` | no | signatures verified with AWS-LC instead of RustCrypto (`hmac`, `sha2`, `rsa`): RSA about ten times faster; needs a C compiler. With both available (e.g. `--all-features`), AWS-LC is used |
+//! | `aws-lc-rs` | no | RSA signatures verified with AWS-LC instead of the `rsa` crate: about eight times faster (see `BENCHMARKS.md`); needs a C compiler. HMAC stays on RustCrypto (`hmac`, `sha2`), as fast. With `--all-features`, AWS-LC verifies RSA |
+//! | `client` | no | the [`client`] module: token sources (password grant, system token, forwarded, fixed), a refreshing single-flight cache, a layer that attaches tokens to outgoing requests, a default HTTP transport on hyper-util (depends on tokio, hyper, hyper-util) |
+//! | `client-rustls` | no | `client`, plus HTTPS for the default transport (rustls with the ring provider, system root certificates) |
 
 #![forbid(unsafe_code)]
 #![deny(unreachable_pub)]
@@ -47,6 +49,9 @@
 mod bearer;
 mod cache;
 mod claims;
+#[cfg(feature = "client")]
+#[cfg_attr(docsrs, doc(cfg(feature = "client")))]
+pub mod client;
 mod error;
 #[cfg(feature = "axum")]
 mod extract;

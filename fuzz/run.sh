@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Runs the fuzz targets for a bounded time each, on the stable toolchain.
+#
+#   bash fuzz/run.sh [SECONDS_PER_TARGET] [TARGET...]
+#
+# cargo-fuzz builds with nightly-only flags (-Zsanitizer=address); RUSTC_BOOTSTRAP=1 lets the
+# stable compiler accept them. New corpus entries go to fuzz/corpus/<target> (not committed);
+# the committed seeds are read from fuzz/seeds/<target>. Exits non-zero on the first crash,
+# leaving the input in fuzz/artifacts/<target>/.
+set -euo pipefail
+cd "$(dirname "$0")"
+seconds="${1:-15}"
+shift || true
+targets=("$@")
+if [ ${#targets[@]} -eq 0 ]; then
+  targets=(bearer signed)
+fi
+
+if ! cargo fuzz --version >/dev/null 2>&1; then
+  cargo install cargo-fuzz --locked --version 0.13.2
+fi
+
+export RUSTC_BOOTSTRAP=1
+for target in "${targets[@]}"; do
+  mkdir -p "corpus/$target"
+  echo "fuzzing $target for ${seconds}s"
+  log="$(mktemp)"
+  if ! cargo fuzz run "$target" "corpus/$target" "seeds/$target" -- \
+    -max_total_time="$seconds" -print_final_stats=1 >"$log" 2>&1; then
+    tail -n 80 "$log"
+    echo "fuzz target $target failed: see the input saved in fuzz/artifacts/$target/" >&2
+    exit 1
+  fi
+  grep -E '^(Done|stat::number_of_executed_units|stat::new_units_added)' "$log"
+  rm -f "$log"
+done
