@@ -56,8 +56,12 @@ fn from_env_reports_each_variable_mistake() {
         [Algorithm::HS512]
     );
 
-    set("JWT_SIGNING_KEY_HS512", "a".repeat(64));
-    assert!(Verifier::from_env().is_ok());
+    let secret = "a".repeat(64);
+    set("JWT_SIGNING_KEY_HS512", &secret);
+    let verifier = Verifier::from_env().unwrap();
+    let issuer = regards_auth::TokenIssuer::new(Algorithm::HS512, &secret).unwrap();
+    let token = issuer.mint("jane@regards.fr", regards_auth::Role::Admin, "project1");
+    assert_eq!(verifier.verify(&token).unwrap().tenant, "project1");
 
     set("JWT_SIGNING_KEY_RS256", "not base64!!");
     assert_eq!(

@@ -1,16 +1,47 @@
 //! `Verifier` against tokens from an independent library (jsonwebtoken): every supported
-//! algorithm with the right key, a wrong key and no key; key confusion; time and header rules;
-//! start-up configuration errors.
+//! algorithm with the right key, a wrong key and no key; key confusion; time and header rules.
+//! Start-up configuration errors are in `tests/config.rs`.
 
-mod common;
+mod support;
 
 use std::time::Duration;
 
-use common::{
-    SECRET, claims, hs_token, now_plus, other_rsa_keys, rs_token, rsa_keys, weak_rsa_keys,
-};
-use jsonwebtoken::Algorithm as Jwt;
-use regards_auth::{Algorithm, AuthError, ConfigError, REGARDS_DEVELOPMENT_KEY, Role, Verifier};
+use jsonwebtoken::{Algorithm as Jwt, EncodingKey, Header};
+use regards_auth::{Algorithm, AuthError, ConfigError, Role, Verifier};
+use support::{ATTACKER_RSA, RsaKeys, SERVICE_RSA};
+
+/// A 64-byte HMAC secret of these tests (not a deployment key).
+const SECRET: &str = "a-deployment-secret-of-sixty-four-bytes-for-the-integration-tests";
+
+/// REGARDS-shaped claims for `role` on `tenant`, expiring at `exp`.
+fn claims(role: &str, tenant: &str, exp: u64) -> serde_json::Value {
+    serde_json::json!({
+        "tenant": tenant, "role": role, "sub": "jane@regards.fr", "email": "jane@regards.fr", "exp": exp
+    })
+}
+
+/// Seconds since the epoch, plus `offset`.
+fn now_plus(offset: i64) -> u64 {
+    support::now().saturating_add_signed(offset)
+}
+
+/// A token signed by jsonwebtoken with an HMAC secret.
+fn hs_token(alg: Jwt, secret: &[u8], claims: &serde_json::Value) -> String {
+    jsonwebtoken::encode(&Header::new(alg), claims, &EncodingKey::from_secret(secret)).unwrap()
+}
+
+/// A token signed by jsonwebtoken with an RSA private key.
+fn rs_token(alg: Jwt, keys: &RsaKeys, claims: &serde_json::Value) -> String {
+    jsonwebtoken::encode(&Header::new(alg), claims, &keys.encoding_key()).unwrap()
+}
+
+fn rsa_keys() -> &'static RsaKeys {
+    &SERVICE_RSA
+}
+
+fn other_rsa_keys() -> &'static RsaKeys {
+    &ATTACKER_RSA
+}
 
 const OTHER_SECRET: &str = "another-secret-of-sixty-four-bytes-that-the-verifier-does-not-know";
 
@@ -323,109 +354,6 @@ fn audience_is_refused_unless_configured() {
     claims["aud"] = serde_json::json!(["rs-catalog", "rs-notifier"]);
     let token = hs_token(Jwt::HS512, SECRET.as_bytes(), &claims);
     assert!(notifier.verify(&token).is_ok());
-}
-
-#[test]
-fn no_key_is_a_configuration_error() {
-    let error = Verifier::builder().build().unwrap_err();
-    assert_eq!(error, ConfigError::NoKey);
-    assert!(
-        error.to_string().contains("JWT_SIGNING_KEY_HS512"),
-        "{error}"
-    );
-}
-
-#[test]
-fn empty_key_is_a_configuration_error() {
-    assert_eq!(
-        Verifier::builder().hs512("").build().unwrap_err(),
-        ConfigError::EmptyKey(Algorithm::HS512)
-    );
-    assert_eq!(
-        Verifier::builder().rs256("").build().unwrap_err(),
-        ConfigError::EmptyKey(Algorithm::RS256)
-    );
-}
-
-#[test]
-fn short_hmac_keys_are_configuration_errors() {
-    for (alg, min) in [
-        (Algorithm::HS256, 32),
-        (Algorithm::HS384, 48),
-        (Algorithm::HS512, 64),
-    ] {
-        let key = "k".repeat(min - 1);
-        let error = Verifier::builder().key(alg, &key).build().unwrap_err();
-        assert_eq!(
-            error,
-            ConfigError::HmacKeyTooShort {
-                algorithm: alg,
-                len: min - 1
-            }
-        );
-        assert!(
-            error.to_string().contains(&format!("at least {min} bytes")),
-            "{error}"
-        );
-        assert!(
-            Verifier::builder()
-                .key(alg, "k".repeat(min))
-                .build()
-                .is_ok()
-        );
-    }
-}
-
-#[test]
-fn development_key_needs_the_opt_in() {
-    let error = Verifier::builder()
-        .hs512(REGARDS_DEVELOPMENT_KEY)
-        .build()
-        .unwrap_err();
-    assert_eq!(error, ConfigError::DevelopmentKey(Algorithm::HS512));
-    assert!(
-        error.to_string().contains("allow_development_key"),
-        "{error}"
-    );
-    assert!(
-        Verifier::builder()
-            .hs512(REGARDS_DEVELOPMENT_KEY)
-            .allow_development_key()
-            .build()
-            .is_ok()
-    );
-}
-
-#[test]
-fn weak_rsa_key_is_a_configuration_error() {
-    let error = Verifier::builder()
-        .rs256(&weak_rsa_keys().public_der_base64)
-        .build()
-        .unwrap_err();
-    assert_eq!(
-        error,
-        ConfigError::RsaKeyTooSmall {
-            algorithm: Algorithm::RS256,
-            bits: 1024
-        }
-    );
-}
-
-#[test]
-fn undecodable_rsa_keys_are_configuration_errors() {
-    let truncated = &rsa_keys().public_der_base64[..100];
-    for bad in [
-        "not base64!",
-        "AAAA",
-        truncated,
-        "-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----",
-    ] {
-        assert_eq!(
-            Verifier::builder().rs256(bad).build().unwrap_err(),
-            ConfigError::InvalidRsaKey(Algorithm::RS256),
-            "{bad}"
-        );
-    }
 }
 
 #[test]
