@@ -59,6 +59,10 @@ fn http_connector() -> HttpConnector {
     let mut http = HttpConnector::new();
     http.set_connect_timeout(Some(CONNECT_TIMEOUT));
     http.set_nodelay(true);
+    // The HTTPS connector wrapping it hands `https://` URIs down for the TCP connection; left
+    // enforced, the HTTP connector would refuse them ("invalid URL, scheme is not http").
+    #[cfg(feature = "client-rustls")]
+    http.enforce_http(false);
     http
 }
 
