@@ -130,6 +130,27 @@ impl serde::Serialize for Role {
     }
 }
 
+/// Reads a role from its REGARDS name (a non-empty string), as in the `role` claim.
+///
+/// ```
+/// use regards_auth::Role;
+/// let roles: Vec<Role> = serde_json::from_str(r#"["EXPLOIT","SYS_rs-catalog","CURATOR"]"#).unwrap();
+/// assert_eq!(roles, [Role::Exploit, Role::System("rs-catalog".into()), Role::Custom("CURATOR".into())]);
+/// assert!(serde_json::from_str::<Role>(r#""""#).is_err());
+/// ```
+impl<'de> serde::Deserialize<'de> for Role {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let crate::claims::Text(name) = serde::Deserialize::deserialize(deserializer)?;
+        if name.is_empty() {
+            return Err(serde::de::Error::invalid_value(
+                serde::de::Unexpected::Str(""),
+                &"a role name",
+            ));
+        }
+        Ok(Role::from_name(&name))
+    }
+}
+
 /// Which role reaches which: the native chain PUBLIC < REGISTERED_USER < EXPLOIT < ADMIN <
 /// PROJECT_ADMIN < INSTANCE_ADMIN, plus the project's custom roles, each with a parent.
 ///
