@@ -12,7 +12,7 @@ mod common;
 
 use std::hint::black_box;
 use std::sync::Arc;
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use axum::Router;
 use axum::body::Body;
@@ -23,7 +23,6 @@ use axum::middleware::{Next, from_fn_with_state};
 use axum::response::{IntoResponse, Response};
 use axum::routing::put;
 use common::{JwtClaims, format_ns, jwt_validation};
-use criterion::Criterion;
 use hmac::{Hmac, Mac};
 use regards_auth::{Algorithm, BearerAuthLayer, RequireRoleLayer, Role, Verifier};
 use sha2::Sha512;
@@ -148,13 +147,6 @@ const GARBAGE: [&str; 4] = [
 ];
 
 fn main() {
-    let since = SystemTime::now();
-    let mut criterion = Criterion::default()
-        .warm_up_time(Duration::from_secs(1))
-        .measurement_time(Duration::from_secs(3))
-        .output_directory(&common::criterion_home())
-        .configure_from_args();
-
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -249,27 +241,9 @@ fn main() {
         floor_keyed_per_call,
     ));
 
-    for case in &mut cases {
-        criterion.bench_function(&case.name, |b| b.iter_custom(|iters| (case.run)(iters)));
+    if let Some(medians) = common::run("layer", &mut cases) {
+        report(&medians);
     }
-    criterion.final_summary();
-    let names: Vec<&str> = cases.iter().map(|case| case.name.as_str()).collect();
-    common::print_medians(
-        "layer (criterion, one benchmark after the other)",
-        &names,
-        since,
-    );
-
-    if !common::interleaving_enabled() {
-        return;
-    }
-    let medians = common::interleaved(&mut cases);
-    let medians: Vec<(String, f64)> = cases
-        .iter()
-        .map(|case| case.name.clone())
-        .zip(medians)
-        .collect();
-    report(&medians);
 }
 
 fn verdict(ok: bool) -> &'static str {

@@ -7,10 +7,8 @@
 mod common;
 
 use std::hint::black_box;
-use std::time::{Duration, SystemTime};
 
 use common::{JwtClaims, jwt_validation};
-use criterion::Criterion;
 use jsonwebtoken::{DecodingKey, decode};
 use regards_auth::{Algorithm, Verifier};
 
@@ -23,13 +21,6 @@ const CASES: [(&str, Algorithm, jsonwebtoken::Algorithm); 3] = [
 const FUNCTIONS: [&str; 3] = ["regards_auth", "regards_auth_cached", "jsonwebtoken"];
 
 fn main() {
-    let since = SystemTime::now();
-    let mut criterion = Criterion::default()
-        .warm_up_time(Duration::from_secs(1))
-        .measurement_time(Duration::from_secs(3))
-        .output_directory(&common::criterion_home())
-        .configure_from_args();
-
     let pair = common::rsa_pair();
     let mut setups = Vec::new();
     for (name, algorithm, jwt_algorithm) in CASES {
@@ -94,20 +85,9 @@ fn main() {
     #[cfg(feature = "aws-lc-rs")]
     backends.cases(&mut cases);
 
-    for case in &mut cases {
-        criterion.bench_function(&case.name, |b| b.iter_custom(|iters| (case.run)(iters)));
-    }
-    criterion.final_summary();
-    let names: Vec<&str> = cases.iter().map(|case| case.name.as_str()).collect();
-    common::print_medians(
-        "verify (criterion, one benchmark after the other)",
-        &names,
-        since,
-    );
-    if !common::interleaving_enabled() {
+    let Some(medians) = common::run("verify", &mut cases) else {
         return;
-    }
-    let medians = common::interleaved(&mut cases);
+    };
     println!(
         "\n== verify: interleaved medians ({}), backend {} ==",
         common::clock_name(),
@@ -117,15 +97,14 @@ fn main() {
             "RustCrypto"
         }
     );
-    for (case, ns) in cases.iter().zip(&medians) {
-        println!("{:<40} {:>12}", case.name, common::format_ns(*ns));
+    for (name, ns) in &medians {
+        println!("{name:<40} {:>12}", common::format_ns(*ns));
     }
     let median = |id: String| {
-        cases
+        medians
             .iter()
-            .zip(&medians)
-            .find(|(case, _)| case.name == id)
-            .map(|(_, &ns)| ns)
+            .find(|(name, _)| *name == id)
+            .map(|&(_, ns)| ns)
     };
     #[cfg(feature = "aws-lc-rs")]
     backends::report(&median);

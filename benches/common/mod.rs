@@ -198,6 +198,39 @@ pub fn format_ns(ns: f64) -> String {
     }
 }
 
+/// Runs every case under criterion (one benchmark after the other, medians printed under
+/// `name`), then, unless `BENCH_INTERLEAVED=0`, interleaved (see [`interleaved`]): returns the
+/// interleaved median of each case, in ns, with its name.
+pub fn run(name: &str, cases: &mut [Case<'_>]) -> Option<Vec<(String, f64)>> {
+    let since = SystemTime::now();
+    let mut criterion = criterion::Criterion::default()
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(3))
+        .output_directory(&criterion_home())
+        .configure_from_args();
+    for case in cases.iter_mut() {
+        criterion.bench_function(&case.name, |b| b.iter_custom(|iters| (case.run)(iters)));
+    }
+    criterion.final_summary();
+    let names: Vec<&str> = cases.iter().map(|case| case.name.as_str()).collect();
+    print_medians(
+        &format!("{name} (criterion, one benchmark after the other)"),
+        &names,
+        since,
+    );
+    if !interleaving_enabled() {
+        return None;
+    }
+    let medians = interleaved(cases);
+    Some(
+        cases
+            .iter()
+            .map(|case| case.name.clone())
+            .zip(medians)
+            .collect(),
+    )
+}
+
 /// `BENCH_INTERLEAVED=0` skips the interleaved run (e.g. when profiling one benchmark).
 pub fn interleaving_enabled() -> bool {
     std::env::var("BENCH_INTERLEAVED").as_deref() != Ok("0")
