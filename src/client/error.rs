@@ -7,7 +7,8 @@ use std::time::Duration;
 
 use http::StatusCode;
 
-/// The most bytes of a response body kept in an error (as an excerpt, for diagnostics).
+/// The most bytes of a response body (or of a transport's error message) quoted in an error,
+/// for diagnostics.
 pub const BODY_EXCERPT_LEN: usize = 256;
 
 /// A token could not be obtained.
@@ -15,9 +16,15 @@ pub const BODY_EXCERPT_LEN: usize = 256;
 /// The variants tell apart what a caller acts on differently: the client credentials were
 /// refused (fix the configuration), the user credentials were refused (fix the login), the
 /// token endpoint answered something that is not a REGARDS token answer, or it could not be
-/// reached in time. Error texts never contain a password or a token; a body excerpt is bounded
-/// to [`BODY_EXCERPT_LEN`] bytes, with control characters replaced and the password, if the
-/// server echoed it, redacted; a `200` answer that mentions `access_token` is not quoted.
+/// reached in time.
+///
+/// Error texts never contain a password, a client secret or a token. What the token endpoint
+/// answered, or the transport's error said, is quoted only after every occurrence of the
+/// password, the client secret and the `Authorization: Basic` value is redacted, raw or
+/// percent-, JSON- or HTML-escaped, over the whole text; then control characters are replaced
+/// and the quote is cut to [`BODY_EXCERPT_LEN`] bytes on a character boundary. A text holding a
+/// token (a JWT-shaped string, an `access_token` or `refresh_token` member) is not quoted at
+/// all, whatever the status: `<withheld: it holds a token>` stands in its place.
 ///
 /// ```
 /// use regards_auth::client::ClientError;
@@ -57,7 +64,7 @@ pub enum ClientError {
     },
     /// The request could not be sent or the answer not read (connection refused, reset...).
     Transport {
-        /// The transport's error chain, with the password redacted.
+        /// The transport's error chain, quoted as a body is (secrets redacted, bounded).
         message: String,
     },
     /// No complete answer arrived within the configured time.
@@ -198,73 +205,9 @@ impl fmt::Display for ClientConfigError {
 
 impl Error for ClientConfigError {}
 
-/// A bounded, printable excerpt of a body, with every secret redacted.
-pub(crate) fn excerpt(body: &[u8], secrets: &[&str]) -> String {
-    let end = body.len().min(BODY_EXCERPT_LEN);
-    let text = String::from_utf8_lossy(&body[..end]);
-    let mut text: String = text
-        .chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .collect();
-    for secret in secrets {
-        text = redact(&text, secret);
-    }
-    if body.len() > end {
-        text.push('…');
-    }
-    text.trim().to_owned()
-}
-
-/// `text` with `secret`, raw or percent-encoded, replaced by `<redacted>`.
-pub(crate) fn redact(text: &str, secret: &str) -> String {
-    if secret.is_empty() {
-        return text.to_owned();
-    }
-    let encoded: String = form_urlencoded::byte_serialize(secret.as_bytes()).collect();
-    let mut text = text.replace(secret, "<redacted>");
-    if encoded != secret {
-        text = text.replace(&encoded, "<redacted>");
-    }
-    text
-}
-
-/// The error and its sources, one after the other, with every secret redacted.
-pub(crate) fn error_chain(error: &(dyn Error + 'static), secrets: &[&str]) -> String {
-    let mut message = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        message.push_str(": ");
-        message.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    for secret in secrets {
-        message = redact(&message, secret);
-    }
-    message
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn excerpt_is_bounded() {
-        let body = vec![b'a'; 10_000];
-        let text = excerpt(&body, &[]);
-        assert!(text.len() <= BODY_EXCERPT_LEN + '…'.len_utf8());
-        assert!(text.ends_with('…'));
-    }
-
-    #[test]
-    fn excerpt_redacts_raw_and_encoded_secrets() {
-        let text = excerpt(b"bad login p@ss w0rd or p%40ss+w0rd", &["p@ss w0rd"]);
-        assert_eq!(text, "bad login <redacted> or <redacted>");
-    }
-
-    #[test]
-    fn excerpt_replaces_control_characters() {
-        assert_eq!(excerpt(b"a\r\nb\x1b[31m", &[]), "a  b [31m");
-    }
 
     #[test]
     fn credential_errors_are_not_retryable_but_server_errors_are() {

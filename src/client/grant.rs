@@ -16,7 +16,7 @@ use http_body_util::{BodyExt, Full, LengthLimitError, Limited};
 use serde_json::{Map, Value};
 use tower_service::Service;
 
-use super::error::{error_chain, excerpt};
+use super::redact::{error_chain, excerpt};
 use super::{AccessToken, ClientConfigError, ClientError, HttpTransport, TokenSource};
 use crate::{BearerToken, Role};
 
@@ -216,8 +216,9 @@ pub struct PasswordGrant<T = HttpTransport, B = Full<Bytes>> {
     tenant: String,
     username: String,
     authorization: HeaderValue,
-    /// What errors must never show: the password and the client secret.
-    secrets: [String; 2],
+    /// What errors must never show: the password, the client secret and the `Basic` value
+    /// (without its `=` padding, which tells nothing, so that an echo that drops it is found).
+    secrets: [String; 3],
     timeout: Duration,
     transport: T,
     body: PhantomData<fn() -> B>,
@@ -337,7 +338,11 @@ impl<T, B> PasswordGrant<T, B> {
             tenant: tenant.to_owned(),
             username: user.username,
             authorization,
-            secrets: [user.password, client.secret],
+            secrets: [
+                user.password,
+                client.secret,
+                basic.trim_end_matches('=').to_owned(),
+            ],
             timeout: DEFAULT_FETCH_TIMEOUT,
             transport,
             body: PhantomData,
@@ -405,8 +410,8 @@ impl<T, B> PasswordGrant<T, B> {
         request
     }
 
-    fn secrets(&self) -> [&str; 2] {
-        [&self.secrets[0], &self.secrets[1]]
+    fn secrets(&self) -> [&str; 3] {
+        self.secrets.each_ref().map(String::as_str)
     }
 
     fn transport_error(&self, error: impl Into<BoxError>) -> ClientError {
@@ -420,20 +425,15 @@ impl<T, B> PasswordGrant<T, B> {
     fn interpret(&self, status: StatusCode, body: &[u8]) -> Result<TokenResponse, ClientError> {
         let body_excerpt = || excerpt(body, &self.secrets());
         match status {
-            StatusCode::OK => TokenResponse::from_json(body).map_err(|reason| {
-                // A token answer that did not parse may still carry a token: keep it out of
-                // the error (and so out of logs).
-                let carries_token = body.windows(12).any(|w| w == b"access_token");
-                ClientError::UnexpectedResponse {
+            // A token answer that did not parse may still carry a token: the excerpt withholds
+            // such a body (as it does under any status).
+            StatusCode::OK => {
+                TokenResponse::from_json(body).map_err(|reason| ClientError::UnexpectedResponse {
                     status,
                     reason,
-                    body: if carries_token {
-                        String::new()
-                    } else {
-                        body_excerpt()
-                    },
-                }
-            }),
+                    body: body_excerpt(),
+                })
+            }
             StatusCode::UNAUTHORIZED => Err(ClientError::BadClientCredentials {
                 status,
                 body: body_excerpt(),
@@ -523,6 +523,7 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::client::redact::WITHHELD;
 
     fn grant(host: &str) -> Result<PasswordGrant, ClientConfigError> {
         PasswordGrant::new(
@@ -653,7 +654,7 @@ mod tests {
         let grant = grant("http://h").unwrap();
         let json = br#"{"access_token":"eyJhbGciOiJIUzUxMiJ9.e30.c2ln","token_type":"bearer","expires_in":"1"}"#;
         let error = grant.interpret(StatusCode::OK, json).unwrap_err();
-        assert!(matches!(&error, ClientError::UnexpectedResponse { body, .. } if body.is_empty()));
+        assert!(matches!(&error, ClientError::UnexpectedResponse { body, .. } if body == WITHHELD));
         assert!(!error.to_string().contains("eyJ"));
     }
 

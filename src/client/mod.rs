@@ -66,6 +66,7 @@ mod cache;
 mod error;
 mod grant;
 mod layer;
+mod redact;
 mod source;
 mod transport;
 
