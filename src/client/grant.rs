@@ -466,7 +466,8 @@ where
     }
 
     async fn fetch_timed(&self) -> Result<(TokenResponse, Instant), ClientError> {
-        let requested_at = Instant::now();
+        // The tokio clock, as the cache's (the same as the system's unless a test paused it).
+        let requested_at = tokio::time::Instant::now().into_std();
         let (status, body) = tokio::time::timeout(self.timeout, self.exchange())
             .await
             .map_err(|_| ClientError::Timeout {
