@@ -12,8 +12,8 @@
 //! | [`FixedToken`] | a token you already have | scripts, tests |
 //!
 //! A [`TokenCache`] in front of a source reuses its token until shortly before it expires,
-//! refreshes it with a single fetch however many callers wait, and retries failed fetches with
-//! a bounded backoff. [`AttachTokenLayer`] sets `Authorization: Bearer` on every request an
+//! then refreshes it in the background while callers keep getting it, with a single fetch
+//! however many callers ask, bounded retries, and a growing backoff between failed refreshes. [`AttachTokenLayer`] sets `Authorization: Bearer` on every request an
 //! HTTP client sends and drops a token the called service refuses (`401`). The HTTP client is
 //! any `tower` service; [`HttpTransport`] (hyper-util) is ready to use, with HTTPS under the
 //! `client-rustls` feature.
