@@ -2,7 +2,6 @@
 //! ([`BearerToken`]), as [`BearerAuthLayer`](crate::BearerAuthLayer) leaves them in the request
 //! extensions.
 
-use std::borrow::Cow;
 use std::fmt;
 
 use http::HeaderValue;
@@ -11,6 +10,7 @@ use serde::ser::{SerializeMap, Serializer};
 use serde_json::{Map, Value};
 
 use crate::AuthError;
+use crate::json::Text;
 use crate::role::Role;
 
 /// `sub` of the anonymous identity REGARDS serves public requests with.
@@ -163,31 +163,6 @@ impl Field {
             "nbf" => Field::Nbf,
             _ => Field::Other,
         }
-    }
-}
-
-/// A member name or string value, borrowed from the input when it has no escapes.
-pub(crate) struct Text<'de>(pub(crate) Cow<'de, str>);
-
-impl<'de> de::Deserialize<'de> for Text<'de> {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct TextVisitor;
-        impl<'de> Visitor<'de> for TextVisitor {
-            type Value = Text<'de>;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a string")
-            }
-            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
-                Ok(Text(Cow::Borrowed(v)))
-            }
-            fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
-                Ok(Text(Cow::Owned(v.to_owned())))
-            }
-            fn visit_string<E: de::Error>(self, v: String) -> Result<Self::Value, E> {
-                Ok(Text(Cow::Owned(v)))
-            }
-        }
-        deserializer.deserialize_str(TextVisitor)
     }
 }
 

@@ -10,7 +10,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::de::{self, Deserializer, IgnoredAny, MapAccess, Visitor};
 
 use crate::AuthError;
-use crate::claims::Text;
+use crate::json::Text;
 
 /// The three segments of a compact JWS.
 #[derive(Debug, Clone, Copy)]

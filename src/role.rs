@@ -140,7 +140,7 @@ impl serde::Serialize for Role {
 /// ```
 impl<'de> serde::Deserialize<'de> for Role {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let crate::claims::Text(name) = serde::Deserialize::deserialize(deserializer)?;
+        let crate::json::Text(name) = serde::Deserialize::deserialize(deserializer)?;
         if name.is_empty() {
             return Err(serde::de::Error::invalid_value(
                 serde::de::Unexpected::Str(""),
