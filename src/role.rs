@@ -213,48 +213,41 @@ impl RoleHierarchy {
         if let Role::System(_) = role {
             return self.system_roles_pass;
         }
-        let (role_native, role_chain_has_required) = self.resolve(role, required);
-        if role_chain_has_required {
+        if self.lineage(role).any(|ancestor| ancestor == required) {
             return true;
         }
-        let Some(role_level) = role_native.and_then(|native| native.native_level()) else {
+        let Some(role_level) = self.native_level_of(role) else {
             // Unknown custom role: PUBLIC only.
             return *required == Role::Public;
         };
         match required {
-            native if native.native_level().is_some() => native
-                .native_level()
-                .is_some_and(|level| role_level >= level),
-            // A custom requirement is met by any role strictly above its native ancestor: such
-            // a role holds every right the native ancestor's descendants can hold.
             Role::Custom(_) => {
-                let (required_native, _) = self.resolve(required, &Role::Public);
-                required_native
-                    .and_then(|native| native.native_level())
+                // A custom requirement is met by any role strictly above its native ancestor:
+                // such a role holds every right the native ancestor's descendants can hold.
+                // PUBLIC is a native ancestor like the others (level 0).
+                self.native_level_of(required)
                     .is_some_and(|level| role_level > level)
             }
-            _ => false,
+            native => native
+                .native_level()
+                .is_some_and(|level| role_level >= level),
         }
     }
 
-    /// Follows `role`'s custom parents to its native ancestor. Also tells whether `target`
-    /// was met on the way.
-    fn resolve<'a>(&'a self, role: &'a Role, target: &Role) -> (Option<&'a Role>, bool) {
-        let mut current = role;
-        for _ in 0..=MAX_CUSTOM_DEPTH {
-            if current == target {
-                return (None, true);
-            }
-            match current {
-                Role::Custom(name) => match self.parents.get(name) {
-                    Some(parent) => current = parent,
-                    None => return (None, false),
-                },
-                Role::System(_) => return (None, false),
-                native => return (Some(native), false),
-            }
-        }
-        (None, false)
+    /// `role`, then its custom parents up to its native ancestor; shorter when a custom role in
+    /// the chain is not declared, cut after [`MAX_CUSTOM_DEPTH`] parents (cycles included).
+    fn lineage<'a>(&'a self, role: &'a Role) -> impl Iterator<Item = &'a Role> {
+        std::iter::successors(Some(role), |current| match current {
+            Role::Custom(name) => self.parents.get(name),
+            _ => None,
+        })
+        .take(MAX_CUSTOM_DEPTH + 1)
+    }
+
+    /// The level of `role`'s native ancestor (itself when native); `None` for system roles,
+    /// undeclared custom roles and chains that do not end on a native role.
+    fn native_level_of(&self, role: &Role) -> Option<usize> {
+        self.lineage(role).last().and_then(Role::native_level)
     }
 }
 
@@ -348,6 +341,46 @@ mod tests {
         assert!(hierarchy.reaches(&Role::Admin, &curator));
         assert!(!hierarchy.reaches(&Role::Exploit, &curator));
         assert!(!hierarchy.reaches(&custom("OTHER"), &curator));
+    }
+
+    #[test]
+    fn custom_requirement_is_met_by_every_role_above_its_native_parent() {
+        for (parent_level, parent) in NATIVE_ORDER.iter().enumerate() {
+            let hierarchy = RoleHierarchy::new()
+                .with_custom("REQUIRED", parent.clone())
+                .with_custom("CHILD", custom("REQUIRED"));
+            let required = custom("REQUIRED");
+            for (caller_level, caller) in NATIVE_ORDER.iter().enumerate() {
+                assert_eq!(
+                    hierarchy.reaches(caller, &required),
+                    caller_level > parent_level,
+                    "{caller} on a custom role under {parent}"
+                );
+            }
+            for (sibling_parent_level, sibling_parent) in NATIVE_ORDER.iter().enumerate() {
+                let hierarchy = hierarchy
+                    .clone()
+                    .with_custom("SIBLING", sibling_parent.clone());
+                assert_eq!(
+                    hierarchy.reaches(&custom("SIBLING"), &required),
+                    sibling_parent_level > parent_level,
+                    "custom role under {sibling_parent} on a custom role under {parent}"
+                );
+            }
+            assert!(
+                hierarchy.reaches(&required, &required),
+                "itself, under {parent}"
+            );
+            assert!(
+                hierarchy.reaches(&custom("CHILD"), &required),
+                "its child, under {parent}"
+            );
+            assert!(
+                !hierarchy.reaches(&custom("UNKNOWN"), &required),
+                "unknown, under {parent}"
+            );
+            assert!(hierarchy.reaches(&Role::System("app".into()), &required));
+        }
     }
 
     #[test]

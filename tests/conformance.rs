@@ -1597,6 +1597,29 @@ async fn configured_custom_role_inherits_its_parent() {
 }
 
 #[tokio::test]
+async fn custom_role_under_public_is_reached_by_every_role_above_public() {
+    let guard = || {
+        RequireRoleLayer::at_least(Role::Custom("GUEST_PLUS".into()))
+            .with_hierarchy(RoleHierarchy::new().with_custom("GUEST_PLUS", Role::Public))
+    };
+    for role in [
+        "GUEST_PLUS",
+        "REGISTERED_USER",
+        "EXPLOIT",
+        "ADMIN",
+        "PROJECT_ADMIN",
+        "INSTANCE_ADMIN",
+    ] {
+        guarded(role, guard()).await.accepted();
+    }
+    for role in ["PUBLIC", "GUEST"] {
+        guarded(role, guard())
+            .await
+            .refused(403, INSUFFICIENT_SCOPE, InsufficientRole);
+    }
+}
+
+#[tokio::test]
 async fn any_of_guard_passes_any_listed_role() {
     let guard = || RequireRoleLayer::any_of([Role::InstanceAdmin, Role::Custom("AUDITOR".into())]);
     guarded("AUDITOR", guard()).await.accepted();
