@@ -231,10 +231,9 @@ impl<'de> de::Deserialize<'de> for Claims {
                 // The role is read from the borrowed text: native roles cost no allocation.
                 let role = match role {
                     None => Err(de::Error::missing_field("role")),
-                    Some(Text(role)) if role.is_empty() => Err(de::Error::invalid_value(
-                        de::Unexpected::Str(""),
-                        &"a non-empty string",
-                    )),
+                    Some(Text(role)) if !Role::is_role_name(&role) => Err(
+                        de::Error::invalid_value(de::Unexpected::Str(""), &"a role name"),
+                    ),
                     Some(Text(role)) => Ok(Role::from_name(&role)),
                 };
                 Ok(Claims {

@@ -1577,12 +1577,55 @@ async fn look_alike_role_names_are_unknown_roles() {
         "\u{FF21}\u{FF24}\u{FF2D}\u{FF29}\u{FF2E}", // fullwidth ADMIN
         "ADMIN\u{200B}",                            // zero-width space
         "INSTANCE\u{2010}ADMIN",                    // hyphen in place of the underscore
-        "ROLE_ADMIN",                               // Spring's authority prefix
+        "role_ADMIN",                               // the authority prefix is case-sensitive
+        "ROLE_ROLE_ADMIN",                          // stripped once: the role named ROLE_ADMIN
     ] {
         guarded(role, RequireRoleLayer::at_least(Role::RegisteredUser))
             .await
             .refused(403, INSUFFICIENT_SCOPE, InsufficientRole);
     }
+}
+
+#[tokio::test]
+async fn role_prefixed_native_roles_are_the_native_roles() {
+    for (claim, role) in [
+        ("ROLE_PUBLIC", Role::Public),
+        ("ROLE_REGISTERED_USER", Role::RegisteredUser),
+        ("ROLE_EXPLOIT", Role::Exploit),
+        ("ROLE_ADMIN", Role::Admin),
+        ("ROLE_PROJECT_ADMIN", Role::ProjectAdmin),
+        ("ROLE_INSTANCE_ADMIN", Role::InstanceAdmin),
+    ] {
+        let outcome = guarded(claim, RequireRoleLayer::at_least(role.clone())).await;
+        let claims = outcome.accepted();
+        assert_eq!(claims.role, role);
+        assert_eq!(format!("ROLE_{}", claims.role), claim);
+    }
+    guarded("ROLE_EXPLOIT", RequireRoleLayer::at_least(Role::Admin))
+        .await
+        .refused(403, INSUFFICIENT_SCOPE, InsufficientRole);
+}
+
+#[tokio::test]
+async fn role_prefixed_custom_role_is_the_configured_custom_role() {
+    for declared in ["CURATOR", "ROLE_CURATOR"] {
+        let hierarchy = RoleHierarchy::new().with_custom(declared, Role::Exploit);
+        let exploit = RequireRoleLayer::at_least(Role::Exploit).with_hierarchy(hierarchy.clone());
+        let outcome = guarded("ROLE_CURATOR", exploit).await;
+        let claims = outcome.accepted();
+        assert_eq!(claims.role, Role::Custom("CURATOR".into()));
+        assert_eq!(claims.role.to_string(), "CURATOR");
+        let admin = RequireRoleLayer::at_least(Role::Admin).with_hierarchy(hierarchy);
+        guarded("ROLE_CURATOR", admin)
+            .await
+            .refused(403, INSUFFICIENT_SCOPE, InsufficientRole);
+    }
+}
+
+#[tokio::test]
+async fn bare_role_prefix_is_invalid() {
+    let token = Payload::regards().set_str("role", "ROLE_").token();
+    send_token(&token).await.invalid_token(InvalidClaims);
 }
 
 #[tokio::test]
