@@ -23,8 +23,10 @@ pub const PUBLIC_EMAIL: &str = "public@regards.com";
 /// Decoding is strict: the claims must be a JSON object; `sub`, `email`, `role` and `tenant`
 /// must be present, non-empty strings; `exp` a non-negative integer (seconds since the epoch);
 /// `nbf`, when present, too; `accessGroups`, when present, an array of strings. A duplicated
-/// member, a `null` or a value of another type makes the whole token invalid. Any other member
-/// is kept and can be read with [`Claims::additional`].
+/// member (even one of the two being `null`), a `null` required member or a value of another
+/// type makes the whole token invalid. An optional member set to `null` is absent, as REGARDS
+/// reads it: `accessGroups` is empty, `nbf` unset, and a `null` additional claim is dropped.
+/// Any other member is kept and can be read with [`Claims::additional`].
 ///
 /// ```
 /// use regards_auth::{Claims, Role};
@@ -205,10 +207,12 @@ impl<'de> de::Deserialize<'de> for Claims {
                 let mut email = None;
                 let mut role: Option<Text<'de>> = None;
                 let mut tenant = None;
-                let mut access_groups = None;
+                // Optional members are `Option<Option<_>>`: seen (for duplicates), and null or not.
+                let mut access_groups: Option<Option<Vec<String>>> = None;
                 let mut exp = None;
-                let mut nbf = None;
+                let mut nbf: Option<Option<u64>> = None;
                 let mut additional = Map::new();
+                let mut null_additional = false;
                 while let Some(Text(name)) = map.next_key::<Text<'de>>()? {
                     match Field::of(&name) {
                         Field::Sub => set_once(&mut sub, &mut map, "sub")?,
@@ -222,11 +226,16 @@ impl<'de> de::Deserialize<'de> for Claims {
                         Field::Nbf => set_once(&mut nbf, &mut map, "nbf")?,
                         Field::Other => {
                             let value: Value = map.next_value()?;
+                            null_additional |= value.is_null();
+                            // A null is kept until the end, so that a repeated name is caught.
                             if additional.insert(name.into_owned(), value).is_some() {
                                 return Err(de::Error::custom("duplicate claim"));
                             }
                         }
                     }
+                }
+                if null_additional {
+                    additional.retain(|_, value| !value.is_null());
                 }
                 // The role is read from the borrowed text: native roles cost no allocation.
                 let role = match role {
@@ -241,9 +250,9 @@ impl<'de> de::Deserialize<'de> for Claims {
                     email: required_text(email, "email")?,
                     role: role?,
                     tenant: required_text(tenant, "tenant")?,
-                    access_groups: access_groups.unwrap_or_default(),
+                    access_groups: access_groups.flatten().unwrap_or_default(),
                     exp: exp.ok_or_else(|| de::Error::missing_field("exp"))?,
-                    nbf,
+                    nbf: nbf.flatten(),
                     additional,
                 })
             }
@@ -506,9 +515,32 @@ mod tests {
                 .access_groups,
             ["g1", "g2"]
         );
-        for bad in ["null", r#""g1""#, r#"["g1",2]"#, "{}"] {
+        for bad in [r#""g1""#, r#"["g1",2]"#, r#"["g1",null]"#, "{}"] {
             let json = with(&format!(r#""accessGroups":{bad}"#));
             assert_eq!(decode(&json), Err(AuthError::InvalidClaims), "{bad}");
+        }
+    }
+
+    #[test]
+    fn null_optional_members_are_absent() {
+        let claims = decode(&with(
+            r#""accessGroups":null,"nbf":null,"x":null,"y":[null]"#,
+        ))
+        .unwrap();
+        assert!(claims.access_groups.is_empty());
+        assert_eq!(claims.not_before(), None);
+        assert_eq!(claims.additional("x"), None);
+        assert_eq!(claims.additional("y"), Some(&serde_json::json!([null])));
+        assert_eq!(claims.additional_claims().len(), 1);
+    }
+
+    #[test]
+    fn duplicate_members_are_refused_when_one_is_null() {
+        for (name, value) in [("accessGroups", r#"["g"]"#), ("nbf", "1"), ("x", "1")] {
+            for (first, second) in [("null", value), (value, "null"), ("null", "null")] {
+                let json = with(&format!(r#""{name}":{first},"{name}":{second}"#));
+                assert_eq!(decode(&json), Err(AuthError::InvalidClaims), "{json}");
+            }
         }
     }
 

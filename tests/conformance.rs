@@ -1169,11 +1169,16 @@ async fn nbf_within_the_leeway_or_past_is_accepted() {
 }
 
 #[tokio::test]
+async fn nbf_null_is_no_nbf() {
+    let token = Payload::regards().set("nbf", "null").token();
+    assert_eq!(send_token(&token).await.accepted().not_before(), None);
+}
+
+#[tokio::test]
 async fn ill_typed_nbf_is_invalid() {
     for nbf in [
         format!("\"{}\"", now()),
         format!("{}.5", now()),
-        "null".to_owned(),
         "-1".to_owned(),
         "[]".to_owned(),
     ] {
@@ -1373,7 +1378,6 @@ async fn aud_naming_another_audience_or_ill_typed_is_refused() {
         r#"["rs-catalog"]"#,
         r#"["rs-notifier",1]"#,
         "[]",
-        "null",
         "1",
         r#"{"rs-notifier":true}"#,
     ] {
@@ -1382,6 +1386,17 @@ async fn aud_naming_another_audience_or_ill_typed_is_refused() {
             .await
             .invalid_token(InvalidAudience);
     }
+}
+
+#[tokio::test]
+async fn aud_null_is_no_audience() {
+    // An optional claim set to null is absent, as for REGARDS (jjwt drops null members).
+    let token = Payload::regards().set("aud", "null").token();
+    let outcome = send_token(&token).await;
+    assert_eq!(outcome.accepted().additional("aud"), None);
+    send_through(with_audience("rs-notifier"), None, bearer(&token))
+        .await
+        .accepted();
 }
 
 #[tokio::test]
@@ -1402,9 +1417,39 @@ async fn access_groups_array_of_strings_is_accepted() {
 }
 
 #[tokio::test]
-async fn access_groups_null_is_invalid() {
+async fn access_groups_null_is_no_groups() {
     let token = Payload::regards().set("accessGroups", "null").token();
-    send_token(&token).await.invalid_token(InvalidClaims);
+    assert!(send_token(&token).await.accepted().access_groups.is_empty());
+}
+
+#[tokio::test]
+async fn null_additional_claims_are_dropped() {
+    let token = Payload::regards()
+        .set("origin", "null")
+        .set_str("kept", "yes")
+        .token();
+    let outcome = send_token(&token).await;
+    let claims = outcome.accepted();
+    assert_eq!(claims.additional("origin"), None);
+    assert_eq!(claims.additional_claims().len(), 1);
+}
+
+#[tokio::test]
+async fn duplicate_optional_member_is_invalid_when_one_is_null() {
+    for (name, value) in [
+        ("accessGroups", r#"["g1"]"#),
+        ("nbf", "0"),
+        ("origin", r#""ui""#),
+        ("aud", r#""rs-notifier""#),
+    ] {
+        for (first, second) in [("null", value), (value, "null"), ("null", "null")] {
+            let token = Payload::regards()
+                .set(name, first)
+                .push(name, second)
+                .token();
+            send_token(&token).await.invalid_token(InvalidClaims);
+        }
+    }
 }
 
 #[tokio::test]
