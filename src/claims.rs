@@ -10,7 +10,7 @@ use serde::ser::{SerializeMap, Serializer};
 use serde_json::{Map, Value};
 
 use crate::AuthError;
-use crate::json::Text;
+use crate::json::{Expiry, NotBefore, Text};
 use crate::role::Role;
 
 /// `sub` of the anonymous identity REGARDS serves public requests with.
@@ -21,8 +21,10 @@ pub const PUBLIC_EMAIL: &str = "public@regards.com";
 /// The claims of a verified REGARDS token.
 ///
 /// Decoding is strict: the claims must be a JSON object; `sub`, `email`, `role` and `tenant`
-/// must be present, non-empty strings; `exp` a non-negative integer (seconds since the epoch);
-/// `nbf`, when present, too; `accessGroups`, when present, an array of strings. A duplicated
+/// must be present, non-empty strings; `exp` a non-negative number of seconds since the epoch
+/// (RFC 7519's NumericDate: a fraction is dropped, so the token never lives longer than it
+/// says); `nbf`, when present, too (a fraction rounded up); `accessGroups`, when present, an
+/// array of strings. A duplicated
 /// member (even one of the two being `null`), a `null` required member or a value of another
 /// type makes the whole token invalid. An optional member set to `null` is absent, as REGARDS
 /// reads it: `accessGroups` is empty, `nbf` unset, and a `null` additional claim is dropped.
@@ -209,8 +211,8 @@ impl<'de> de::Deserialize<'de> for Claims {
                 let mut tenant = None;
                 // Optional members are `Option<Option<_>>`: seen (for duplicates), and null or not.
                 let mut access_groups: Option<Option<Vec<String>>> = None;
-                let mut exp = None;
-                let mut nbf: Option<Option<u64>> = None;
+                let mut exp: Option<Expiry> = None;
+                let mut nbf: Option<Option<NotBefore>> = None;
                 let mut additional = Map::new();
                 let mut null_additional = false;
                 while let Some(Text(name)) = map.next_key::<Text<'de>>()? {
@@ -251,8 +253,8 @@ impl<'de> de::Deserialize<'de> for Claims {
                     role: role?,
                     tenant: required_text(tenant, "tenant")?,
                     access_groups: access_groups.flatten().unwrap_or_default(),
-                    exp: exp.ok_or_else(|| de::Error::missing_field("exp"))?,
-                    nbf: nbf.flatten(),
+                    exp: exp.ok_or_else(|| de::Error::missing_field("exp"))?.0,
+                    nbf: nbf.flatten().map(|nbf| nbf.0),
                     additional,
                 })
             }
@@ -453,14 +455,62 @@ mod tests {
     }
 
     #[test]
-    fn exp_must_be_a_non_negative_integer() {
+    fn fractional_exp_is_rounded_down_and_nbf_up() {
+        for (exp, nbf, expected) in [
+            ("10.9", "10.1", (10, 11)),
+            ("10.0", "10.0", (10, 10)),
+            ("1.7958e9", "1e3", (1_795_800_000, 1000)),
+            ("17958e5", "5e-1", (1_795_800_000, 1)),
+            ("4102444800.5", "0.0", (4_102_444_800, 0)),
+            ("-0", "-0.0", (0, 0)),
+            (
+                "18446744073709549568.0",
+                "0.000001",
+                (18_446_744_073_709_549_568, 1),
+            ),
+        ] {
+            let json =
+                with(&format!(r#""nbf":{nbf}"#)).replace(r#""exp":10"#, &format!(r#""exp":{exp}"#));
+            let claims = decode(&json).unwrap();
+            assert_eq!(
+                (claims.exp, claims.not_before().unwrap()),
+                expected,
+                "{json}"
+            );
+        }
+    }
+
+    #[test]
+    fn nbf_must_be_a_non_negative_number_within_u64() {
+        for bad in [
+            "-0.5",
+            "-1e-9",
+            "-1",
+            r#""1""#,
+            "18446744073709551615.5",
+            "true",
+        ] {
+            let json = with(&format!(r#""nbf":{bad}"#));
+            assert_eq!(decode(&json), Err(AuthError::InvalidClaims), "{bad}");
+        }
+    }
+
+    #[test]
+    fn exp_must_be_a_non_negative_number_within_u64() {
         for bad in [
             r#""10""#,
-            "1.5",
+            r#""10.5""#,
             "-1",
+            "-0.5",
+            "-1e-9",
             "null",
-            "1e3",
+            "true",
+            "NaN",
+            "Infinity",
+            "1e400",
             "18446744073709551616",
+            "18446744073709551615.5",
+            "1.8446744073709552e19",
         ] {
             let json = without("exp");
             let json = format!("{},\"exp\":{bad}}}", &json[..json.len() - 1]);

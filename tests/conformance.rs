@@ -1086,23 +1086,56 @@ async fn exp_as_string_is_invalid() {
 }
 
 #[tokio::test]
-async fn exp_as_float_is_invalid() {
-    for exp in [
-        format!("{}.0", in_an_hour()),
-        format!("{}.5", in_an_hour()),
-        "4.1e9".to_owned(),
-        "4102444800e0".to_owned(),
+async fn fractional_exp_is_accepted_and_rounded_down() {
+    // RFC 7519 §2: a NumericDate is a JSON number, "non-integer values can be represented".
+    let exp = in_an_hour();
+    for text in [
+        format!("{exp}.0"),
+        format!("{exp}.5"),
+        format!("{exp}.999999"),
     ] {
-        send_token(&with_exp(exp))
-            .await
-            .invalid_token(InvalidClaims);
+        let outcome = send_token(&with_exp(text)).await;
+        assert_eq!(outcome.accepted().exp, exp);
     }
+}
+
+#[test]
+fn fractional_exp_expires_at_its_whole_second() {
+    let verifier = verifier();
+    let token = with_exp("1000000.9");
+    assert!(verifier.verify_at(&token, 1_000_059).is_ok());
+    assert_eq!(verifier.verify_at(&token, 1_000_060), Err(Expired));
+}
+
+#[tokio::test]
+async fn exp_in_exponent_form_is_accepted() {
+    for (text, exp) in [
+        ("4.1024448e9", 4_102_444_800),
+        ("4102444800e0", 4_102_444_800),
+        ("41024448E2", 4_102_444_800),
+        ("4.1024448005E+9", 4_102_444_800),
+    ] {
+        let outcome = send_token(&with_exp(text)).await;
+        assert_eq!(outcome.accepted().exp, exp, "{text}");
+    }
+}
+
+#[test]
+fn fractional_nbf_is_rounded_up() {
+    let verifier = verifier();
+    let token = Payload::regards().set("nbf", "2000000.1").token();
+    assert_eq!(verifier.verify_at(&token, 1_999_940), Err(NotYetValid));
+    let claims = verifier.verify_at(&token, 1_999_941).unwrap();
+    assert_eq!(claims.not_before(), Some(2_000_001));
 }
 
 #[tokio::test]
 async fn exp_beyond_u64_is_invalid() {
     for exp in [
         "18446744073709551616",
+        "18446744073709551615.5",
+        "1.8446744073709552e19",
+        "1e20",
         "1e400",
         "99999999999999999999999999",
     ] {
@@ -1119,7 +1152,13 @@ async fn exp_at_u64_max_is_a_far_expiry() {
 
 #[tokio::test]
 async fn negative_exp_is_invalid() {
-    for exp in ["-1", "-0.5", "-9223372036854775808"] {
+    for exp in [
+        "-1",
+        "-0.5",
+        "-1e-300",
+        "-4102444800.5",
+        "-9223372036854775808",
+    ] {
         send_token(&with_exp(exp))
             .await
             .invalid_token(InvalidClaims);
@@ -1128,7 +1167,16 @@ async fn negative_exp_is_invalid() {
 
 #[tokio::test]
 async fn null_and_other_types_of_exp_are_invalid() {
-    for exp in ["null", "true", "[4102444800]", r#"{"exp":4102444800}"#] {
+    for exp in [
+        "null",
+        "true",
+        "[4102444800]",
+        r#"{"exp":4102444800}"#,
+        "NaN",
+        "Infinity",
+        "-Infinity",
+        r#""4102444800.5""#,
+    ] {
         send_token(&with_exp(exp))
             .await
             .invalid_token(InvalidClaims);
@@ -1178,8 +1226,11 @@ async fn nbf_null_is_no_nbf() {
 async fn ill_typed_nbf_is_invalid() {
     for nbf in [
         format!("\"{}\"", now()),
-        format!("{}.5", now()),
+        format!("\"{}.5\"", now()),
         "-1".to_owned(),
+        "-0.5".to_owned(),
+        "1e400".to_owned(),
+        "NaN".to_owned(),
         "[]".to_owned(),
     ] {
         let token = Payload::regards().set("nbf", nbf).token();
