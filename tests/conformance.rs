@@ -769,13 +769,37 @@ async fn typ_jwt_is_accepted() {
 }
 
 #[tokio::test]
-async fn typ_other_than_jwt_is_refused() {
+async fn typ_jose_and_media_type_forms_are_accepted() {
+    // RFC 7515 §4.1.9: JOSE names the compact serialization; "application/" may be omitted.
+    for typ in [
+        "JOSE",
+        "jose",
+        "application/jwt",
+        "application/JWT",
+        "APPLICATION/JOSE",
+        "Application/Jose",
+    ] {
+        let header = format!(r#"{{"alg":"HS512","typ":"{typ}"}}"#);
+        let token = header_token(&header, Algorithm::HS512, HS512_SECRET.as_bytes());
+        send_token(&token).await.accepted();
+    }
+}
+
+#[tokio::test]
+async fn typ_other_than_jwt_or_jose_is_refused() {
     for typ in [
         "at+jwt",
         "JWS",
-        "JOSE",
         "",
-        "application/jwt",
+        "application/",
+        "application/at+jwt",
+        "application/jose+json",
+        "JOSE+JSON",
+        "text/jwt",
+        "application//jwt",
+        "applicationjwt",
+        "application/jwt; charset=utf-8",
+        "JWT ",
         "secevent+jwt",
     ] {
         let header = format!(r#"{{"alg":"HS512","typ":"{typ}"}}"#);
