@@ -1376,6 +1376,19 @@ async fn payload_that_is_not_an_object_is_invalid() {
 }
 
 #[tokio::test]
+async fn json_whitespace_around_the_claims_object_is_accepted() {
+    // RFC 8259 §2 (jjwt would take such a payload for plain text; the signature covers it).
+    let json = Payload::regards().json();
+    for payload in [
+        format!(" {json}"),
+        format!("{json}\n"),
+        format!("\t\r\n{json} "),
+    ] {
+        send_token(&hs512(payload)).await.accepted();
+    }
+}
+
+#[tokio::test]
 async fn trailing_data_after_the_claims_is_invalid() {
     let json = Payload::regards().json();
     for trailing in ["x", "{}", ",", "\u{0}"] {
