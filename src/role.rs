@@ -180,6 +180,18 @@ impl<'de> serde::Deserialize<'de> for Role {
 /// reaches EXPLOIT, a custom role whose parent is EXPLOIT reaches EXPLOIT and everything below.
 /// A custom role the hierarchy does not know reaches only itself and PUBLIC. System roles reach
 /// everything unless [`RoleHierarchy::system_roles_pass`] says otherwise.
+///
+/// A custom role *required* by a guard is reached by itself, by the custom roles below it, and
+/// by every role strictly above its native ancestor, whichever that ancestor is (PUBLIC
+/// included): such a role holds every right the native ancestor's descendants can hold.
+///
+/// ```
+/// use regards_auth::{Role, RoleHierarchy};
+/// let hierarchy = RoleHierarchy::new().with_custom("GUEST_PLUS", Role::Public);
+/// let guest_plus = Role::Custom("GUEST_PLUS".into());
+/// assert!(hierarchy.reaches(&Role::RegisteredUser, &guest_plus));
+/// assert!(!hierarchy.reaches(&Role::Public, &guest_plus));
+/// ```
 #[derive(Debug, Clone)]
 pub struct RoleHierarchy {
     parents: HashMap<String, Role>,
