@@ -2,7 +2,6 @@
 //! ([`BearerToken`]), as [`BearerAuthLayer`](crate::BearerAuthLayer) leaves them in the request
 //! extensions.
 
-use std::borrow::Cow;
 use std::fmt;
 
 use http::HeaderValue;
@@ -11,6 +10,7 @@ use serde::ser::{SerializeMap, Serializer};
 use serde_json::{Map, Value};
 
 use crate::AuthError;
+use crate::json::{Expiry, NotBefore, Text};
 use crate::role::Role;
 
 /// `sub` of the anonymous identity REGARDS serves public requests with.
@@ -21,10 +21,14 @@ pub const PUBLIC_EMAIL: &str = "public@regards.com";
 /// The claims of a verified REGARDS token.
 ///
 /// Decoding is strict: the claims must be a JSON object; `sub`, `email`, `role` and `tenant`
-/// must be present, non-empty strings; `exp` a non-negative integer (seconds since the epoch);
-/// `nbf`, when present, too; `accessGroups`, when present, an array of strings. A duplicated
-/// member, a `null` or a value of another type makes the whole token invalid. Any other member
-/// is kept and can be read with [`Claims::additional`].
+/// must be present, non-empty strings; `exp` a non-negative number of seconds since the epoch
+/// (RFC 7519's NumericDate: a fraction is dropped, so the token never lives longer than it
+/// says); `nbf`, when present, too (a fraction rounded up); `accessGroups`, when present, an
+/// array of strings. A duplicated
+/// member (even one of the two being `null`), a `null` required member or a value of another
+/// type makes the whole token invalid. An optional member set to `null` is absent, as REGARDS
+/// reads it: `accessGroups` is empty, `nbf` unset, and a `null` additional claim is dropped.
+/// Any other member is kept and can be read with [`Claims::additional`].
 ///
 /// ```
 /// use regards_auth::{Claims, Role};
@@ -166,31 +170,6 @@ impl Field {
     }
 }
 
-/// A member name or string value, borrowed from the input when it has no escapes.
-pub(crate) struct Text<'de>(pub(crate) Cow<'de, str>);
-
-impl<'de> de::Deserialize<'de> for Text<'de> {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct TextVisitor;
-        impl<'de> Visitor<'de> for TextVisitor {
-            type Value = Text<'de>;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a string")
-            }
-            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
-                Ok(Text(Cow::Borrowed(v)))
-            }
-            fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
-                Ok(Text(Cow::Owned(v.to_owned())))
-            }
-            fn visit_string<E: de::Error>(self, v: String) -> Result<Self::Value, E> {
-                Ok(Text(Cow::Owned(v)))
-            }
-        }
-        deserializer.deserialize_str(TextVisitor)
-    }
-}
-
 fn required_text<E: de::Error>(value: Option<String>, name: &'static str) -> Result<String, E> {
     match value {
         None => Err(E::missing_field(name)),
@@ -230,10 +209,12 @@ impl<'de> de::Deserialize<'de> for Claims {
                 let mut email = None;
                 let mut role: Option<Text<'de>> = None;
                 let mut tenant = None;
-                let mut access_groups = None;
-                let mut exp = None;
-                let mut nbf = None;
+                // Optional members are `Option<Option<_>>`: seen (for duplicates), and null or not.
+                let mut access_groups: Option<Option<Vec<String>>> = None;
+                let mut exp: Option<Expiry> = None;
+                let mut nbf: Option<Option<NotBefore>> = None;
                 let mut additional = Map::new();
+                let mut null_additional = false;
                 while let Some(Text(name)) = map.next_key::<Text<'de>>()? {
                     match Field::of(&name) {
                         Field::Sub => set_once(&mut sub, &mut map, "sub")?,
@@ -247,19 +228,23 @@ impl<'de> de::Deserialize<'de> for Claims {
                         Field::Nbf => set_once(&mut nbf, &mut map, "nbf")?,
                         Field::Other => {
                             let value: Value = map.next_value()?;
+                            null_additional |= value.is_null();
+                            // A null is kept until the end, so that a repeated name is caught.
                             if additional.insert(name.into_owned(), value).is_some() {
                                 return Err(de::Error::custom("duplicate claim"));
                             }
                         }
                     }
                 }
+                if null_additional {
+                    additional.retain(|_, value| !value.is_null());
+                }
                 // The role is read from the borrowed text: native roles cost no allocation.
                 let role = match role {
                     None => Err(de::Error::missing_field("role")),
-                    Some(Text(role)) if role.is_empty() => Err(de::Error::invalid_value(
-                        de::Unexpected::Str(""),
-                        &"a non-empty string",
-                    )),
+                    Some(Text(role)) if !Role::is_role_name(&role) => Err(
+                        de::Error::invalid_value(de::Unexpected::Str(""), &"a role name"),
+                    ),
                     Some(Text(role)) => Ok(Role::from_name(&role)),
                 };
                 Ok(Claims {
@@ -267,9 +252,9 @@ impl<'de> de::Deserialize<'de> for Claims {
                     email: required_text(email, "email")?,
                     role: role?,
                     tenant: required_text(tenant, "tenant")?,
-                    access_groups: access_groups.unwrap_or_default(),
-                    exp: exp.ok_or_else(|| de::Error::missing_field("exp"))?,
-                    nbf,
+                    access_groups: access_groups.flatten().unwrap_or_default(),
+                    exp: exp.ok_or_else(|| de::Error::missing_field("exp"))?.0,
+                    nbf: nbf.flatten().map(|nbf| nbf.0),
                     additional,
                 })
             }
@@ -470,14 +455,62 @@ mod tests {
     }
 
     #[test]
-    fn exp_must_be_a_non_negative_integer() {
+    fn fractional_exp_is_rounded_down_and_nbf_up() {
+        for (exp, nbf, expected) in [
+            ("10.9", "10.1", (10, 11)),
+            ("10.0", "10.0", (10, 10)),
+            ("1.7958e9", "1e3", (1_795_800_000, 1000)),
+            ("17958e5", "5e-1", (1_795_800_000, 1)),
+            ("4102444800.5", "0.0", (4_102_444_800, 0)),
+            ("-0", "-0.0", (0, 0)),
+            (
+                "18446744073709549568.0",
+                "0.000001",
+                (18_446_744_073_709_549_568, 1),
+            ),
+        ] {
+            let json =
+                with(&format!(r#""nbf":{nbf}"#)).replace(r#""exp":10"#, &format!(r#""exp":{exp}"#));
+            let claims = decode(&json).unwrap();
+            assert_eq!(
+                (claims.exp, claims.not_before().unwrap()),
+                expected,
+                "{json}"
+            );
+        }
+    }
+
+    #[test]
+    fn nbf_must_be_a_non_negative_number_within_u64() {
+        for bad in [
+            "-0.5",
+            "-1e-9",
+            "-1",
+            r#""1""#,
+            "18446744073709551615.5",
+            "true",
+        ] {
+            let json = with(&format!(r#""nbf":{bad}"#));
+            assert_eq!(decode(&json), Err(AuthError::InvalidClaims), "{bad}");
+        }
+    }
+
+    #[test]
+    fn exp_must_be_a_non_negative_number_within_u64() {
         for bad in [
             r#""10""#,
-            "1.5",
+            r#""10.5""#,
             "-1",
+            "-0.5",
+            "-1e-9",
             "null",
-            "1e3",
+            "true",
+            "NaN",
+            "Infinity",
+            "1e400",
             "18446744073709551616",
+            "18446744073709551615.5",
+            "1.8446744073709552e19",
         ] {
             let json = without("exp");
             let json = format!("{},\"exp\":{bad}}}", &json[..json.len() - 1]);
@@ -532,9 +565,32 @@ mod tests {
                 .access_groups,
             ["g1", "g2"]
         );
-        for bad in ["null", r#""g1""#, r#"["g1",2]"#, "{}"] {
+        for bad in [r#""g1""#, r#"["g1",2]"#, r#"["g1",null]"#, "{}"] {
             let json = with(&format!(r#""accessGroups":{bad}"#));
             assert_eq!(decode(&json), Err(AuthError::InvalidClaims), "{bad}");
+        }
+    }
+
+    #[test]
+    fn null_optional_members_are_absent() {
+        let claims = decode(&with(
+            r#""accessGroups":null,"nbf":null,"x":null,"y":[null]"#,
+        ))
+        .unwrap();
+        assert!(claims.access_groups.is_empty());
+        assert_eq!(claims.not_before(), None);
+        assert_eq!(claims.additional("x"), None);
+        assert_eq!(claims.additional("y"), Some(&serde_json::json!([null])));
+        assert_eq!(claims.additional_claims().len(), 1);
+    }
+
+    #[test]
+    fn duplicate_members_are_refused_when_one_is_null() {
+        for (name, value) in [("accessGroups", r#"["g"]"#), ("nbf", "1"), ("x", "1")] {
+            for (first, second) in [("null", value), (value, "null"), ("null", "null")] {
+                let json = with(&format!(r#""{name}":{first},"{name}":{second}"#));
+                assert_eq!(decode(&json), Err(AuthError::InvalidClaims), "{json}");
+            }
         }
     }
 

@@ -10,7 +10,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::de::{self, Deserializer, IgnoredAny, MapAccess, Visitor};
 
 use crate::AuthError;
-use crate::claims::Text;
+use crate::json::Text;
 
 /// The three segments of a compact JWS.
 #[derive(Debug, Clone, Copy)]
@@ -73,14 +73,24 @@ pub(crate) struct JoseHeader<'a> {
     has_cty: bool,
 }
 
+/// Whether `typ` says a JWT in compact serialization: `JWT` (RFC 7519 §5.1) or `JOSE`
+/// (RFC 7515 §9.1.1), as media types compare (any case), with or without the `application/`
+/// that RFC 7515 §4.1.9 lets a producer omit.
+fn is_jwt_type(typ: &str) -> bool {
+    const APPLICATION: &str = "application/";
+    let subtype = match typ.get(..APPLICATION.len()) {
+        Some(prefix) if prefix.eq_ignore_ascii_case(APPLICATION) => &typ[APPLICATION.len()..],
+        _ => typ,
+    };
+    subtype.eq_ignore_ascii_case("JWT") || subtype.eq_ignore_ascii_case("JOSE")
+}
+
 impl JoseHeader<'_> {
     /// Refuses what RFC 8725 tells a verifier not to process: `crit` (no extension is
-    /// understood), `cty` (no nested JWT), and a `typ` other than `JWT`.
+    /// understood), `cty` (no nested JWT), and a `typ` that is not a JWT's (§3.11: a token of
+    /// another kind, such as `at+jwt` or `secevent+jwt`, is not taken for a REGARDS token).
     fn check(&self) -> Result<(), AuthError> {
-        let typ_ok = self
-            .typ
-            .as_deref()
-            .is_none_or(|typ| typ.eq_ignore_ascii_case("JWT"));
+        let typ_ok = self.typ.as_deref().is_none_or(is_jwt_type);
         if self.has_crit || self.has_cty || !typ_ok {
             return Err(AuthError::UnsupportedHeader);
         }
@@ -211,11 +221,31 @@ mod tests {
     }
 
     #[test]
+    fn typ_jwt_or_jose_is_accepted_in_any_case_with_or_without_application() {
+        for typ in [
+            "JWT",
+            "jwt",
+            "JOSE",
+            "Jose",
+            "application/jwt",
+            "application/JOSE",
+            "APPLICATION/jwt",
+        ] {
+            let json = format!(r#"{{"alg":"HS512","typ":"{typ}"}}"#);
+            assert_eq!(header(&json).unwrap(), "HS512", "{typ}");
+        }
+    }
+
+    #[test]
     fn crit_cty_and_other_types_are_refused() {
         for bad in [
             r#"{"alg":"HS512","crit":["exp"]}"#,
             r#"{"alg":"HS512","cty":"JWT"}"#,
             r#"{"alg":"HS512","typ":"at+jwt"}"#,
+            r#"{"alg":"HS512","typ":"application/jose+json"}"#,
+            r#"{"alg":"HS512","typ":"application/"}"#,
+            r#"{"alg":"HS512","typ":"x/jwt"}"#,
+            r#"{"alg":"HS512","typ":""}"#,
         ] {
             assert_eq!(header(bad), Err(AuthError::UnsupportedHeader), "{bad}");
         }

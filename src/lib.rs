@@ -58,6 +58,7 @@ mod extract;
 mod future;
 mod guard;
 mod issue;
+mod json;
 mod jws;
 mod key;
 mod reject;

@@ -10,8 +10,17 @@ use std::str::FromStr;
 /// Names match exactly and case-sensitively, as REGARDS does: `"ADMIN"` is [`Role::Admin`],
 /// `"admin"` or `" ADMIN"` is a [`Role::Custom`] role that nothing is configured for.
 ///
+/// As REGARDS' `RoleAuthority`, a name and its Spring authority `ROLE_<name>` are the same
+/// role: `"ROLE_ADMIN"` is [`Role::Admin`], `"ROLE_CURATOR"` is `Role::Custom("CURATOR")`.
+/// The prefix is read once and case-sensitively (`"ROLE_ROLE_X"` is the role named `ROLE_X`,
+/// `"role_ADMIN"` a custom role). A role displays as its REGARDS name, without the prefix,
+/// except where the prefix is part of the name: `Role::Custom("ROLE_X")` displays as
+/// `ROLE_ROLE_X`, so that what is displayed always reads back as the same role. A bare
+/// `"ROLE_"` names the empty role, which a token may not carry.
+///
 /// System roles are written `ROLE_SYS_<app>` by REGARDS services; `SYS_<app>` is read as the
 /// same role. Both parse to [`Role::System`] holding `<app>` and display as `ROLE_SYS_<app>`.
+/// With nothing after `SYS_`, the name is a custom role (it names no service).
 ///
 /// ```
 /// use regards_auth::{Role, RoleHierarchy};
@@ -19,6 +28,8 @@ use std::str::FromStr;
 /// let role: Role = "PROJECT_ADMIN".parse().unwrap();
 /// assert_eq!(role, Role::ProjectAdmin);
 /// assert_eq!(role.to_string(), "PROJECT_ADMIN");
+/// assert_eq!(Role::from_name("ROLE_PROJECT_ADMIN"), Role::ProjectAdmin);
+/// assert_eq!(Role::from_name("ROLE_CURATOR").to_string(), "CURATOR");
 ///
 /// let hierarchy = RoleHierarchy::new().with_custom("DATA_MANAGER", Role::Exploit);
 /// let manager = Role::Custom("DATA_MANAGER".into());
@@ -42,12 +53,15 @@ pub enum Role {
     /// `ROLE_SYS_<app>` (or `SYS_<app>`): a token minted by a service for service-to-service calls.
     /// Holds the application name.
     System(String),
-    /// Any other name: a project's custom role. Its rights come from a [`RoleHierarchy`].
+    /// Any other name: a project's custom role, held without the `ROLE_` prefix (build it with
+    /// [`Role::from_name`] when the name may carry one). Its rights come from a
+    /// [`RoleHierarchy`].
     Custom(String),
 }
 
-const SYSTEM_PREFIX: &str = "ROLE_SYS_";
-const SHORT_SYSTEM_PREFIX: &str = "SYS_";
+/// Spring Security's authority prefix: REGARDS reads `ROLE_<name>` as `<name>`.
+const ROLE_PREFIX: &str = "ROLE_";
+const SYSTEM_PREFIX: &str = "SYS_";
 
 /// The native roles, lowest first. The index is the role's level.
 const NATIVE_ORDER: [Role; 6] = [
@@ -83,9 +97,11 @@ impl Role {
         NATIVE_ORDER.iter().position(|native| native == self)
     }
 
-    /// Parses a role name. Every string is a role (unknown names are custom roles), so this
-    /// never fails; an empty name is refused earlier, when claims are decoded.
+    /// Parses a role name, with or without the `ROLE_` prefix. Every string is a role (unknown
+    /// names are custom roles), so this never fails; an empty name (`""` or a bare `"ROLE_"`)
+    /// is refused earlier, when claims are decoded.
     pub fn from_name(name: &str) -> Role {
+        let name = name.strip_prefix(ROLE_PREFIX).unwrap_or(name);
         match name {
             "PUBLIC" => Role::Public,
             "REGISTERED_USER" => Role::RegisteredUser,
@@ -93,16 +109,16 @@ impl Role {
             "ADMIN" => Role::Admin,
             "PROJECT_ADMIN" => Role::ProjectAdmin,
             "INSTANCE_ADMIN" => Role::InstanceAdmin,
-            _ => {
-                let app = name
-                    .strip_prefix(SYSTEM_PREFIX)
-                    .or_else(|| name.strip_prefix(SHORT_SYSTEM_PREFIX));
-                match app {
-                    Some(app) if !app.is_empty() => Role::System(app.to_owned()),
-                    _ => Role::Custom(name.to_owned()),
-                }
-            }
+            _ => match name.strip_prefix(SYSTEM_PREFIX) {
+                Some(app) if !app.is_empty() => Role::System(app.to_owned()),
+                _ => Role::Custom(name.to_owned()),
+            },
         }
+    }
+
+    /// Whether `name` names a role: it is not empty once the `ROLE_` prefix is read.
+    pub(crate) fn is_role_name(name: &str) -> bool {
+        !name.strip_prefix(ROLE_PREFIX).unwrap_or(name).is_empty()
     }
 }
 
@@ -117,7 +133,11 @@ impl FromStr for Role {
 impl fmt::Display for Role {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Role::System(app) => write!(f, "{SYSTEM_PREFIX}{app}"),
+            Role::System(app) => write!(f, "{ROLE_PREFIX}{SYSTEM_PREFIX}{app}"),
+            // The prefix is read once: a name that starts with it keeps it by doubling it.
+            Role::Custom(name) if name.starts_with(ROLE_PREFIX) => {
+                write!(f, "{ROLE_PREFIX}{name}")
+            }
             Role::Custom(name) => f.write_str(name),
             native => f.write_str(native.native_name().unwrap_or_default()),
         }
@@ -130,20 +150,22 @@ impl serde::Serialize for Role {
     }
 }
 
-/// Reads a role from its REGARDS name (a non-empty string), as in the `role` claim.
+/// Reads a role from its REGARDS name (a non-empty string, `ROLE_` prefix or not), as in the
+/// `role` claim.
 ///
 /// ```
 /// use regards_auth::Role;
-/// let roles: Vec<Role> = serde_json::from_str(r#"["EXPLOIT","SYS_rs-catalog","CURATOR"]"#).unwrap();
+/// let roles: Vec<Role> = serde_json::from_str(r#"["EXPLOIT","SYS_rs-catalog","ROLE_CURATOR"]"#).unwrap();
 /// assert_eq!(roles, [Role::Exploit, Role::System("rs-catalog".into()), Role::Custom("CURATOR".into())]);
 /// assert!(serde_json::from_str::<Role>(r#""""#).is_err());
+/// assert!(serde_json::from_str::<Role>(r#""ROLE_""#).is_err());
 /// ```
 impl<'de> serde::Deserialize<'de> for Role {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let crate::claims::Text(name) = serde::Deserialize::deserialize(deserializer)?;
-        if name.is_empty() {
+        let crate::json::Text(name) = serde::Deserialize::deserialize(deserializer)?;
+        if !Role::is_role_name(&name) {
             return Err(serde::de::Error::invalid_value(
-                serde::de::Unexpected::Str(""),
+                serde::de::Unexpected::Str(&name),
                 &"a role name",
             ));
         }
@@ -158,6 +180,18 @@ impl<'de> serde::Deserialize<'de> for Role {
 /// reaches EXPLOIT, a custom role whose parent is EXPLOIT reaches EXPLOIT and everything below.
 /// A custom role the hierarchy does not know reaches only itself and PUBLIC. System roles reach
 /// everything unless [`RoleHierarchy::system_roles_pass`] says otherwise.
+///
+/// A custom role *required* by a guard is reached by itself, by the custom roles below it, and
+/// by every role strictly above its native ancestor, whichever that ancestor is (PUBLIC
+/// included): such a role holds every right the native ancestor's descendants can hold.
+///
+/// ```
+/// use regards_auth::{Role, RoleHierarchy};
+/// let hierarchy = RoleHierarchy::new().with_custom("GUEST_PLUS", Role::Public);
+/// let guest_plus = Role::Custom("GUEST_PLUS".into());
+/// assert!(hierarchy.reaches(&Role::RegisteredUser, &guest_plus));
+/// assert!(!hierarchy.reaches(&Role::Public, &guest_plus));
+/// ```
 #[derive(Debug, Clone)]
 pub struct RoleHierarchy {
     parents: HashMap<String, Role>,
@@ -186,15 +220,23 @@ impl RoleHierarchy {
     /// Declares a custom role and its parent (a native role or another declared custom role),
     /// as a REGARDS project does when it creates the role.
     ///
+    /// Names are read as [`Role::from_name`] reads them: `"ROLE_CURATOR"` declares `CURATOR`.
+    /// A native or system name is not a custom role: declaring one changes nothing.
+    ///
     /// ```
     /// use regards_auth::{Role, RoleHierarchy};
     /// let hierarchy = RoleHierarchy::new()
     ///     .with_custom("CURATOR", Role::Exploit)
     ///     .with_custom("JUNIOR_CURATOR", Role::Custom("CURATOR".into()));
     /// assert!(hierarchy.reaches(&Role::Custom("JUNIOR_CURATOR".into()), &Role::Exploit));
+    /// assert!(hierarchy.reaches(&Role::from_name("ROLE_JUNIOR_CURATOR"), &Role::Exploit));
     /// ```
     pub fn with_custom(mut self, name: impl Into<String>, parent: Role) -> Self {
-        self.parents.insert(name.into(), parent);
+        if let Role::Custom(name) = Role::from_name(&name.into()) {
+            // The parent as a token would name it: `Custom("ADMIN")` is ADMIN.
+            let parent = Role::from_name(&parent.to_string());
+            self.parents.insert(name, parent);
+        }
         self
     }
 
@@ -213,48 +255,41 @@ impl RoleHierarchy {
         if let Role::System(_) = role {
             return self.system_roles_pass;
         }
-        let (role_native, role_chain_has_required) = self.resolve(role, required);
-        if role_chain_has_required {
+        if self.lineage(role).any(|ancestor| ancestor == required) {
             return true;
         }
-        let Some(role_level) = role_native.and_then(|native| native.native_level()) else {
+        let Some(role_level) = self.native_level_of(role) else {
             // Unknown custom role: PUBLIC only.
             return *required == Role::Public;
         };
         match required {
-            native if native.native_level().is_some() => native
-                .native_level()
-                .is_some_and(|level| role_level >= level),
-            // A custom requirement is met by any role strictly above its native ancestor: such
-            // a role holds every right the native ancestor's descendants can hold.
             Role::Custom(_) => {
-                let (required_native, _) = self.resolve(required, &Role::Public);
-                required_native
-                    .and_then(|native| native.native_level())
+                // A custom requirement is met by any role strictly above its native ancestor:
+                // such a role holds every right the native ancestor's descendants can hold.
+                // PUBLIC is a native ancestor like the others (level 0).
+                self.native_level_of(required)
                     .is_some_and(|level| role_level > level)
             }
-            _ => false,
+            native => native
+                .native_level()
+                .is_some_and(|level| role_level >= level),
         }
     }
 
-    /// Follows `role`'s custom parents to its native ancestor. Also tells whether `target`
-    /// was met on the way.
-    fn resolve<'a>(&'a self, role: &'a Role, target: &Role) -> (Option<&'a Role>, bool) {
-        let mut current = role;
-        for _ in 0..=MAX_CUSTOM_DEPTH {
-            if current == target {
-                return (None, true);
-            }
-            match current {
-                Role::Custom(name) => match self.parents.get(name) {
-                    Some(parent) => current = parent,
-                    None => return (None, false),
-                },
-                Role::System(_) => return (None, false),
-                native => return (Some(native), false),
-            }
-        }
-        (None, false)
+    /// `role`, then its custom parents up to its native ancestor; shorter when a custom role in
+    /// the chain is not declared, cut after [`MAX_CUSTOM_DEPTH`] parents (cycles included).
+    fn lineage<'a>(&'a self, role: &'a Role) -> impl Iterator<Item = &'a Role> {
+        std::iter::successors(Some(role), |current| match current {
+            Role::Custom(name) => self.parents.get(name),
+            _ => None,
+        })
+        .take(MAX_CUSTOM_DEPTH + 1)
+    }
+
+    /// The level of `role`'s native ancestor (itself when native); `None` for system roles,
+    /// undeclared custom roles and chains that do not end on a native role.
+    fn native_level_of(&self, role: &Role) -> Option<usize> {
+        self.lineage(role).last().and_then(Role::native_level)
     }
 }
 
@@ -301,9 +336,93 @@ mod tests {
 
     #[test]
     fn system_prefix_without_application_is_custom() {
-        assert_eq!(Role::from_name("ROLE_SYS_"), custom("ROLE_SYS_"));
+        assert_eq!(Role::from_name("ROLE_SYS_"), custom("SYS_"));
         assert_eq!(Role::from_name("SYS_"), custom("SYS_"));
         assert_eq!(Role::from_name("role_sys_x"), custom("role_sys_x"));
+    }
+
+    #[test]
+    fn role_prefix_names_the_same_role() {
+        for role in NATIVE_ORDER {
+            let prefixed = format!("ROLE_{role}");
+            assert_eq!(Role::from_name(&prefixed), role, "{prefixed}");
+        }
+        assert_eq!(Role::from_name("ROLE_CURATOR"), custom("CURATOR"));
+        assert_eq!(Role::from_name("ROLE_ADMIN").to_string(), "ADMIN");
+        assert_eq!(Role::from_name("ROLE_CURATOR").to_string(), "CURATOR");
+        assert_eq!(
+            Role::from_name("ROLE_SYS_rs-notifier").to_string(),
+            "ROLE_SYS_rs-notifier"
+        );
+    }
+
+    #[test]
+    fn role_prefix_is_case_sensitive() {
+        assert_eq!(Role::from_name("role_ADMIN"), custom("role_ADMIN"));
+        assert_eq!(Role::from_name("Role_ADMIN"), custom("Role_ADMIN"));
+        assert_eq!(Role::from_name("ROLEADMIN"), custom("ROLEADMIN"));
+    }
+
+    #[test]
+    fn role_prefix_is_stripped_once() {
+        // REGARDS' authority ROLE_ROLE_ADMIN is the role named "ROLE_ADMIN", not ADMIN.
+        assert_eq!(Role::from_name("ROLE_ROLE_ADMIN"), custom("ROLE_ADMIN"));
+        assert_eq!(
+            Role::from_name("ROLE_ROLE_SYS_rs-catalog"),
+            custom("ROLE_SYS_rs-catalog")
+        );
+        assert_eq!(custom("ROLE_ADMIN").to_string(), "ROLE_ROLE_ADMIN");
+    }
+
+    #[test]
+    fn bare_role_prefix_is_the_empty_role_name() {
+        assert_eq!(Role::from_name("ROLE_"), custom(""));
+        assert_eq!(Role::from_name("ROLE_"), Role::from_name(""));
+        assert!(serde_json::from_str::<Role>(r#""ROLE_""#).is_err());
+    }
+
+    #[test]
+    fn display_reads_back_as_the_same_role() {
+        for name in [
+            "ADMIN",
+            "ROLE_ADMIN",
+            "ROLE_ROLE_ADMIN",
+            "ROLE_ROLE_ROLE_X",
+            "CURATOR",
+            "ROLE_CURATOR",
+            "SYS_app",
+            "ROLE_SYS_app",
+            "ROLE_ROLE_SYS_app",
+            "SYS_",
+            "ROLE_SYS_",
+            "ROLE_",
+            "ROLE_ROLE_",
+            "",
+        ] {
+            let role = Role::from_name(name);
+            assert_eq!(Role::from_name(&role.to_string()), role, "{name}");
+        }
+    }
+
+    #[test]
+    fn deserialized_roles_read_the_role_prefix() {
+        let roles: Vec<Role> =
+            serde_json::from_str(r#"["ROLE_EXPLOIT","ROLE_CURATOR","ROLE_SYS_app"]"#).unwrap();
+        assert_eq!(
+            roles,
+            [Role::Exploit, custom("CURATOR"), Role::System("app".into())]
+        );
+    }
+
+    #[test]
+    fn custom_role_declared_with_the_prefix_is_the_same_role() {
+        let hierarchy = RoleHierarchy::new()
+            .with_custom("ROLE_CURATOR", Role::Exploit)
+            .with_custom("ROLE_JUNIOR", Role::from_name("ROLE_CURATOR"));
+        assert!(hierarchy.reaches(&Role::from_name("ROLE_CURATOR"), &Role::Exploit));
+        assert!(hierarchy.reaches(&custom("CURATOR"), &Role::Exploit));
+        assert!(hierarchy.reaches(&custom("JUNIOR"), &Role::Exploit));
+        assert!(!hierarchy.reaches(&custom("CURATOR"), &Role::Admin));
     }
 
     #[test]
@@ -348,6 +467,46 @@ mod tests {
         assert!(hierarchy.reaches(&Role::Admin, &curator));
         assert!(!hierarchy.reaches(&Role::Exploit, &curator));
         assert!(!hierarchy.reaches(&custom("OTHER"), &curator));
+    }
+
+    #[test]
+    fn custom_requirement_is_met_by_every_role_above_its_native_parent() {
+        for (parent_level, parent) in NATIVE_ORDER.iter().enumerate() {
+            let hierarchy = RoleHierarchy::new()
+                .with_custom("REQUIRED", parent.clone())
+                .with_custom("CHILD", custom("REQUIRED"));
+            let required = custom("REQUIRED");
+            for (caller_level, caller) in NATIVE_ORDER.iter().enumerate() {
+                assert_eq!(
+                    hierarchy.reaches(caller, &required),
+                    caller_level > parent_level,
+                    "{caller} on a custom role under {parent}"
+                );
+            }
+            for (sibling_parent_level, sibling_parent) in NATIVE_ORDER.iter().enumerate() {
+                let hierarchy = hierarchy
+                    .clone()
+                    .with_custom("SIBLING", sibling_parent.clone());
+                assert_eq!(
+                    hierarchy.reaches(&custom("SIBLING"), &required),
+                    sibling_parent_level > parent_level,
+                    "custom role under {sibling_parent} on a custom role under {parent}"
+                );
+            }
+            assert!(
+                hierarchy.reaches(&required, &required),
+                "itself, under {parent}"
+            );
+            assert!(
+                hierarchy.reaches(&custom("CHILD"), &required),
+                "its child, under {parent}"
+            );
+            assert!(
+                !hierarchy.reaches(&custom("UNKNOWN"), &required),
+                "unknown, under {parent}"
+            );
+            assert!(hierarchy.reaches(&Role::System("app".into()), &required));
+        }
     }
 
     #[test]

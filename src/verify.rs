@@ -25,7 +25,8 @@ pub const DEFAULT_LEEWAY: Duration = Duration::from_secs(60);
 /// What [`verify`](Self::verify) checks, in order:
 /// 1. size (8 KiB at most), RFC 6750 `b64token` syntax, three segments;
 /// 2. the JOSE header is a JSON object without duplicate members, with a string `alg` naming an
-///    algorithm that has a configured key, no `crit` or `cty`, and `typ` absent or `JWT`;
+///    algorithm that has a configured key, no `crit` or `cty`, and `typ` absent or naming a
+///    JWT (`JWT`, `JOSE`, `application/jwt`, `application/jose`, in any case);
 /// 3. the signature (strict base64url, exact length, constant-time MAC comparison);
 /// 4. the claims (see [`Claims`]): `exp` not passed, `nbf` (if present) reached, both with the
 ///    leeway; `aud` refused unless an audience is configured and `aud` names it.
@@ -503,7 +504,7 @@ mod tests {
                 AuthError::UnsupportedHeader,
             ),
             (
-                r#"{"alg":"HS512","typ":"JOSE"}"#,
+                r#"{"alg":"HS512","typ":"JOSE+JSON"}"#,
                 AuthError::UnsupportedHeader,
             ),
             (

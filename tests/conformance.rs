@@ -769,13 +769,37 @@ async fn typ_jwt_is_accepted() {
 }
 
 #[tokio::test]
-async fn typ_other_than_jwt_is_refused() {
+async fn typ_jose_and_media_type_forms_are_accepted() {
+    // RFC 7515 §4.1.9: JOSE names the compact serialization; "application/" may be omitted.
+    for typ in [
+        "JOSE",
+        "jose",
+        "application/jwt",
+        "application/JWT",
+        "APPLICATION/JOSE",
+        "Application/Jose",
+    ] {
+        let header = format!(r#"{{"alg":"HS512","typ":"{typ}"}}"#);
+        let token = header_token(&header, Algorithm::HS512, HS512_SECRET.as_bytes());
+        send_token(&token).await.accepted();
+    }
+}
+
+#[tokio::test]
+async fn typ_other_than_jwt_or_jose_is_refused() {
     for typ in [
         "at+jwt",
         "JWS",
-        "JOSE",
         "",
-        "application/jwt",
+        "application/",
+        "application/at+jwt",
+        "application/jose+json",
+        "JOSE+JSON",
+        "text/jwt",
+        "application//jwt",
+        "applicationjwt",
+        "application/jwt; charset=utf-8",
+        "JWT ",
         "secevent+jwt",
     ] {
         let header = format!(r#"{{"alg":"HS512","typ":"{typ}"}}"#);
@@ -1086,23 +1110,56 @@ async fn exp_as_string_is_invalid() {
 }
 
 #[tokio::test]
-async fn exp_as_float_is_invalid() {
-    for exp in [
-        format!("{}.0", in_an_hour()),
-        format!("{}.5", in_an_hour()),
-        "4.1e9".to_owned(),
-        "4102444800e0".to_owned(),
+async fn fractional_exp_is_accepted_and_rounded_down() {
+    // RFC 7519 §2: a NumericDate is a JSON number, "non-integer values can be represented".
+    let exp = in_an_hour();
+    for text in [
+        format!("{exp}.0"),
+        format!("{exp}.5"),
+        format!("{exp}.999999"),
     ] {
-        send_token(&with_exp(exp))
-            .await
-            .invalid_token(InvalidClaims);
+        let outcome = send_token(&with_exp(text)).await;
+        assert_eq!(outcome.accepted().exp, exp);
     }
+}
+
+#[test]
+fn fractional_exp_expires_at_its_whole_second() {
+    let verifier = verifier();
+    let token = with_exp("1000000.9");
+    assert!(verifier.verify_at(&token, 1_000_059).is_ok());
+    assert_eq!(verifier.verify_at(&token, 1_000_060), Err(Expired));
+}
+
+#[tokio::test]
+async fn exp_in_exponent_form_is_accepted() {
+    for (text, exp) in [
+        ("4.1024448e9", 4_102_444_800),
+        ("4102444800e0", 4_102_444_800),
+        ("41024448E2", 4_102_444_800),
+        ("4.1024448005E+9", 4_102_444_800),
+    ] {
+        let outcome = send_token(&with_exp(text)).await;
+        assert_eq!(outcome.accepted().exp, exp, "{text}");
+    }
+}
+
+#[test]
+fn fractional_nbf_is_rounded_up() {
+    let verifier = verifier();
+    let token = Payload::regards().set("nbf", "2000000.1").token();
+    assert_eq!(verifier.verify_at(&token, 1_999_940), Err(NotYetValid));
+    let claims = verifier.verify_at(&token, 1_999_941).unwrap();
+    assert_eq!(claims.not_before(), Some(2_000_001));
 }
 
 #[tokio::test]
 async fn exp_beyond_u64_is_invalid() {
     for exp in [
         "18446744073709551616",
+        "18446744073709551615.5",
+        "1.8446744073709552e19",
+        "1e20",
         "1e400",
         "99999999999999999999999999",
     ] {
@@ -1119,7 +1176,13 @@ async fn exp_at_u64_max_is_a_far_expiry() {
 
 #[tokio::test]
 async fn negative_exp_is_invalid() {
-    for exp in ["-1", "-0.5", "-9223372036854775808"] {
+    for exp in [
+        "-1",
+        "-0.5",
+        "-1e-300",
+        "-4102444800.5",
+        "-9223372036854775808",
+    ] {
         send_token(&with_exp(exp))
             .await
             .invalid_token(InvalidClaims);
@@ -1128,7 +1191,16 @@ async fn negative_exp_is_invalid() {
 
 #[tokio::test]
 async fn null_and_other_types_of_exp_are_invalid() {
-    for exp in ["null", "true", "[4102444800]", r#"{"exp":4102444800}"#] {
+    for exp in [
+        "null",
+        "true",
+        "[4102444800]",
+        r#"{"exp":4102444800}"#,
+        "NaN",
+        "Infinity",
+        "-Infinity",
+        r#""4102444800.5""#,
+    ] {
         send_token(&with_exp(exp))
             .await
             .invalid_token(InvalidClaims);
@@ -1169,12 +1241,20 @@ async fn nbf_within_the_leeway_or_past_is_accepted() {
 }
 
 #[tokio::test]
+async fn nbf_null_is_no_nbf() {
+    let token = Payload::regards().set("nbf", "null").token();
+    assert_eq!(send_token(&token).await.accepted().not_before(), None);
+}
+
+#[tokio::test]
 async fn ill_typed_nbf_is_invalid() {
     for nbf in [
         format!("\"{}\"", now()),
-        format!("{}.5", now()),
-        "null".to_owned(),
+        format!("\"{}.5\"", now()),
         "-1".to_owned(),
+        "-0.5".to_owned(),
+        "1e400".to_owned(),
+        "NaN".to_owned(),
         "[]".to_owned(),
     ] {
         let token = Payload::regards().set("nbf", nbf).token();
@@ -1296,6 +1376,19 @@ async fn payload_that_is_not_an_object_is_invalid() {
 }
 
 #[tokio::test]
+async fn json_whitespace_around_the_claims_object_is_accepted() {
+    // RFC 8259 §2 (jjwt would take such a payload for plain text; the signature covers it).
+    let json = Payload::regards().json();
+    for payload in [
+        format!(" {json}"),
+        format!("{json}\n"),
+        format!("\t\r\n{json} "),
+    ] {
+        send_token(&hs512(payload)).await.accepted();
+    }
+}
+
+#[tokio::test]
 async fn trailing_data_after_the_claims_is_invalid() {
     let json = Payload::regards().json();
     for trailing in ["x", "{}", ",", "\u{0}"] {
@@ -1373,7 +1466,6 @@ async fn aud_naming_another_audience_or_ill_typed_is_refused() {
         r#"["rs-catalog"]"#,
         r#"["rs-notifier",1]"#,
         "[]",
-        "null",
         "1",
         r#"{"rs-notifier":true}"#,
     ] {
@@ -1382,6 +1474,17 @@ async fn aud_naming_another_audience_or_ill_typed_is_refused() {
             .await
             .invalid_token(InvalidAudience);
     }
+}
+
+#[tokio::test]
+async fn aud_null_is_no_audience() {
+    // An optional claim set to null is absent, as for REGARDS (jjwt drops null members).
+    let token = Payload::regards().set("aud", "null").token();
+    let outcome = send_token(&token).await;
+    assert_eq!(outcome.accepted().additional("aud"), None);
+    send_through(with_audience("rs-notifier"), None, bearer(&token))
+        .await
+        .accepted();
 }
 
 #[tokio::test]
@@ -1402,9 +1505,39 @@ async fn access_groups_array_of_strings_is_accepted() {
 }
 
 #[tokio::test]
-async fn access_groups_null_is_invalid() {
+async fn access_groups_null_is_no_groups() {
     let token = Payload::regards().set("accessGroups", "null").token();
-    send_token(&token).await.invalid_token(InvalidClaims);
+    assert!(send_token(&token).await.accepted().access_groups.is_empty());
+}
+
+#[tokio::test]
+async fn null_additional_claims_are_dropped() {
+    let token = Payload::regards()
+        .set("origin", "null")
+        .set_str("kept", "yes")
+        .token();
+    let outcome = send_token(&token).await;
+    let claims = outcome.accepted();
+    assert_eq!(claims.additional("origin"), None);
+    assert_eq!(claims.additional_claims().len(), 1);
+}
+
+#[tokio::test]
+async fn duplicate_optional_member_is_invalid_when_one_is_null() {
+    for (name, value) in [
+        ("accessGroups", r#"["g1"]"#),
+        ("nbf", "0"),
+        ("origin", r#""ui""#),
+        ("aud", r#""rs-notifier""#),
+    ] {
+        for (first, second) in [("null", value), (value, "null"), ("null", "null")] {
+            let token = Payload::regards()
+                .set(name, first)
+                .push(name, second)
+                .token();
+            send_token(&token).await.invalid_token(InvalidClaims);
+        }
+    }
 }
 
 #[tokio::test]
@@ -1577,12 +1710,55 @@ async fn look_alike_role_names_are_unknown_roles() {
         "\u{FF21}\u{FF24}\u{FF2D}\u{FF29}\u{FF2E}", // fullwidth ADMIN
         "ADMIN\u{200B}",                            // zero-width space
         "INSTANCE\u{2010}ADMIN",                    // hyphen in place of the underscore
-        "ROLE_ADMIN",                               // Spring's authority prefix
+        "role_ADMIN",                               // the authority prefix is case-sensitive
+        "ROLE_ROLE_ADMIN",                          // stripped once: the role named ROLE_ADMIN
     ] {
         guarded(role, RequireRoleLayer::at_least(Role::RegisteredUser))
             .await
             .refused(403, INSUFFICIENT_SCOPE, InsufficientRole);
     }
+}
+
+#[tokio::test]
+async fn role_prefixed_native_roles_are_the_native_roles() {
+    for (claim, role) in [
+        ("ROLE_PUBLIC", Role::Public),
+        ("ROLE_REGISTERED_USER", Role::RegisteredUser),
+        ("ROLE_EXPLOIT", Role::Exploit),
+        ("ROLE_ADMIN", Role::Admin),
+        ("ROLE_PROJECT_ADMIN", Role::ProjectAdmin),
+        ("ROLE_INSTANCE_ADMIN", Role::InstanceAdmin),
+    ] {
+        let outcome = guarded(claim, RequireRoleLayer::at_least(role.clone())).await;
+        let claims = outcome.accepted();
+        assert_eq!(claims.role, role);
+        assert_eq!(format!("ROLE_{}", claims.role), claim);
+    }
+    guarded("ROLE_EXPLOIT", RequireRoleLayer::at_least(Role::Admin))
+        .await
+        .refused(403, INSUFFICIENT_SCOPE, InsufficientRole);
+}
+
+#[tokio::test]
+async fn role_prefixed_custom_role_is_the_configured_custom_role() {
+    for declared in ["CURATOR", "ROLE_CURATOR"] {
+        let hierarchy = RoleHierarchy::new().with_custom(declared, Role::Exploit);
+        let exploit = RequireRoleLayer::at_least(Role::Exploit).with_hierarchy(hierarchy.clone());
+        let outcome = guarded("ROLE_CURATOR", exploit).await;
+        let claims = outcome.accepted();
+        assert_eq!(claims.role, Role::Custom("CURATOR".into()));
+        assert_eq!(claims.role.to_string(), "CURATOR");
+        let admin = RequireRoleLayer::at_least(Role::Admin).with_hierarchy(hierarchy);
+        guarded("ROLE_CURATOR", admin)
+            .await
+            .refused(403, INSUFFICIENT_SCOPE, InsufficientRole);
+    }
+}
+
+#[tokio::test]
+async fn bare_role_prefix_is_invalid() {
+    let token = Payload::regards().set_str("role", "ROLE_").token();
+    send_token(&token).await.invalid_token(InvalidClaims);
 }
 
 #[tokio::test]
@@ -1594,6 +1770,29 @@ async fn configured_custom_role_inherits_its_parent() {
     guarded("CURATOR", admin)
         .await
         .refused(403, INSUFFICIENT_SCOPE, InsufficientRole);
+}
+
+#[tokio::test]
+async fn custom_role_under_public_is_reached_by_every_role_above_public() {
+    let guard = || {
+        RequireRoleLayer::at_least(Role::Custom("GUEST_PLUS".into()))
+            .with_hierarchy(RoleHierarchy::new().with_custom("GUEST_PLUS", Role::Public))
+    };
+    for role in [
+        "GUEST_PLUS",
+        "REGISTERED_USER",
+        "EXPLOIT",
+        "ADMIN",
+        "PROJECT_ADMIN",
+        "INSTANCE_ADMIN",
+    ] {
+        guarded(role, guard()).await.accepted();
+    }
+    for role in ["PUBLIC", "GUEST"] {
+        guarded(role, guard())
+            .await
+            .refused(403, INSUFFICIENT_SCOPE, InsufficientRole);
+    }
 }
 
 #[tokio::test]

@@ -244,11 +244,75 @@ proptest! {
                 let value = object[name].as_str().expect("required strings");
                 prop_assert!(!value.is_empty());
             }
-            prop_assert_eq!(Some(claims.exp), object["exp"].as_u64());
-            prop_assert!(claims.role.to_string() == object["role"].as_str().unwrap()
-                || object["role"].as_str().unwrap().starts_with("SYS_"));
+            // A NumericDate: whole seconds as written, a fraction dropped (exp) or rounded up (nbf).
+            let exp = &object["exp"];
+            prop_assert_eq!(Some(claims.exp), exp.as_u64().or(exp.as_f64().map(|exp| exp.floor() as u64)));
+            match object.get("nbf").filter(|nbf| !nbf.is_null()) {
+                Some(nbf) => prop_assert_eq!(claims.not_before(), nbf.as_u64().or(nbf.as_f64().map(|nbf| nbf.ceil() as u64))),
+                None => prop_assert_eq!(claims.not_before(), None),
+            }
+            let role = object["role"].as_str().unwrap();
+            prop_assert_ne!(role, "ROLE_");
+            prop_assert_eq!(&claims.role, &Role::from_name(role));
             prop_assert_eq!(claims.tenant.as_str(), object["tenant"].as_str().unwrap());
+            // Null optional members are absent; nothing null is kept at the top level.
+            match object.get("accessGroups").filter(|groups| !groups.is_null()) {
+                Some(groups) => prop_assert_eq!(&serde_json::to_value(&claims.access_groups).unwrap(), groups),
+                None => prop_assert!(claims.access_groups.is_empty()),
+            }
+            prop_assert!(claims.additional_claims().values().all(|value| !value.is_null()));
         }
+    }
+
+    #[test]
+    fn role_display_reads_back_as_the_same_role(name in "(ROLE_){0,3}(SYS_)?(ADMIN|PUBLIC|[A-Za-z_]{0,6})|.{0,12}") {
+        let role = Role::from_name(&name);
+        prop_assert_eq!(Role::from_name(&role.to_string()), role);
+    }
+
+    #[test]
+    fn role_prefix_names_the_same_role_once(name in "(ROLE_){0,2}(SYS_)?(ADMIN|EXPLOIT|[A-Za-z_]{0,6})|.{0,12}") {
+        let prefixed = Role::from_name(&format!("ROLE_{name}"));
+        if name.starts_with("ROLE_") {
+            // Stripped once: ROLE_ROLE_X is the role named ROLE_X, never X.
+            prop_assert_eq!(prefixed, Role::Custom(name));
+        } else {
+            prop_assert_eq!(prefixed, Role::from_name(&name));
+        }
+    }
+
+    #[test]
+    fn numeric_dates_round_toward_refusal(seconds in 0f64..1.8e19, round_up in any::<bool>()) {
+        let text = serde_json::to_string(&seconds).unwrap();
+        // As serde_json reads the number (its default parser may be one ulp off for long ones).
+        let parsed: f64 = serde_json::from_str(&text).unwrap();
+        let (name, expected) = if round_up {
+            ("nbf", parsed.ceil() as u64)
+        } else {
+            ("exp", parsed.floor() as u64)
+        };
+        let json = Payload::regards().set(name, text).json();
+        let claims: regards_auth::Claims = serde_json::from_str(&json).expect("a NumericDate");
+        let read = if round_up { claims.not_before().unwrap() } else { claims.exp };
+        prop_assert_eq!(read, expected);
+    }
+
+    #[test]
+    fn fractional_dates_of_this_era_round_to_the_neighbouring_seconds(
+        whole in 0u64..1 << 34,
+        millis in 1u32..1000,
+    ) {
+        let text = format!("{whole}.{millis:03}");
+        let json = Payload::regards().set("exp", text.clone()).set("nbf", text).json();
+        let claims: regards_auth::Claims = serde_json::from_str(&json).expect("NumericDates");
+        prop_assert_eq!(claims.exp, whole);
+        prop_assert_eq!(claims.not_before(), Some(whole + 1));
+    }
+
+    #[test]
+    fn negative_numeric_dates_are_refused(seconds in f64::MIN..-1e-300, name in prop_oneof![Just("exp"), Just("nbf")]) {
+        let json = Payload::regards().set(name, serde_json::to_string(&seconds).unwrap()).json();
+        prop_assert!(serde_json::from_str::<regards_auth::Claims>(&json).is_err());
     }
 
     #[test]
@@ -265,6 +329,11 @@ proptest! {
             let parsed: serde_json::Value = serde_json::from_str(&header).unwrap();
             prop_assert_eq!(parsed["alg"].as_str(), Some("HS512"));
             prop_assert!(parsed.get("crit").is_none() && parsed.get("cty").is_none());
+            if let Some(typ) = parsed.get("typ") {
+                let typ = typ.as_str().expect("typ is a string").to_ascii_lowercase();
+                let typ = typ.strip_prefix("application/").unwrap_or(&typ);
+                prop_assert!(typ == "jwt" || typ == "jose", "{}", typ);
+            }
         }
     }
 }
