@@ -38,10 +38,13 @@ enum Mode {
     Huge(usize),
 }
 
+/// A role and the endpoints (verb, path) of rs-notifier it is granted.
+type Grants = Vec<(String, Vec<(String, String)>)>;
+
 struct Admin {
     mode: Mutex<Mode>,
     /// Role -> the endpoints (verb, path) of rs-notifier it is granted.
-    grants: Mutex<Vec<(String, Vec<(String, String)>)>>,
+    grants: Mutex<Grants>,
     registrations: Mutex<Vec<(String, Value)>>,
     /// The `Authorization` header of every call.
     authorizations: Mutex<Vec<String>>,
