@@ -1,8 +1,8 @@
-//! The demo REGARDS stack (`examples/regards_demo.rs`) over real HTTP on 127.0.0.1: the router
+//! The demo REGARDS stack (`examples/regards_demo/`) over real HTTP on 127.0.0.1: the router
 //! served in-process and driven by a hyper client, then the example binary itself, driven by
 //! the seed's curl command lines.
 
-#[path = "../examples/regards_demo.rs"]
+#[path = "../examples/regards_demo/main.rs"]
 mod regards_demo;
 
 use std::collections::BTreeSet;
