@@ -23,6 +23,7 @@ use regards_auth::{Algorithm, AuthError, REGARDS_DEVELOPMENT_KEY, Role, TokenIss
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
+use regards_demo::authentication::TokenParams;
 use regards_demo::{DemoConfig, DemoUser, app};
 
 const TOKEN_PATH: &str = "/api/v1/rs-authentication/oauth/token";
@@ -842,6 +843,76 @@ async fn configured_users_replace_the_built_in_ones() {
     assert_eq!(admin.status, 400);
 }
 
+#[tokio::test]
+async fn empty_json_parameters_are_ignored_as_empty_form_parameters_are() {
+    let base = serve(DemoConfig::development()).await;
+    let url = format!(
+        "{base}{TOKEN_PATH}?{}",
+        password_grant("user@regards.fr", "user", "project1")
+    );
+    let json_body = r#"{"grant_type":"","scope":"","username":"","password":""}"#;
+    let form = ("content-type", "application/x-www-form-urlencoded");
+    let form_body = "grant_type=&scope=&username=&password=";
+    for (content_type, body) in [(JSON, json_body), (form, form_body)] {
+        let reply = send(
+            Method::POST,
+            &url,
+            &[("authorization", SEED_BASIC), content_type],
+            body,
+        )
+        .await;
+        assert_eq!(reply.status, 200, "{body}: {:?}", reply.body);
+        let answer = reply.json();
+        assert_eq!(
+            (&answer["tenant"], &answer["sub"]),
+            (&json!("project1"), &json!("user@regards.fr")),
+            "{body}"
+        );
+    }
+}
+
+// ---- secrets stay out of Debug --------------------------------------------------------------
+
+const CLIENT_SECRET: &str = "client-secret-4e1f77";
+const PASSWORD: &str = "jane-password-9c2d05";
+
+#[test]
+fn demo_config_debug_shows_neither_the_client_secret_nor_passwords() {
+    let mut config = DemoConfig::development();
+    config.client_secret = CLIENT_SECRET.into();
+    config.users = vec![DemoUser::new(
+        "jane@regards.fr",
+        PASSWORD,
+        [("project1", Role::Exploit)],
+    )];
+    for debug in [format!("{config:?}"), format!("{config:#?}")] {
+        assert!(!debug.contains(CLIENT_SECRET), "{debug}");
+        assert!(!debug.contains(PASSWORD), "{debug}");
+        assert!(debug.contains("<redacted>"), "{debug}");
+        assert!(debug.contains("jane@regards.fr"), "{debug}");
+    }
+}
+
+#[test]
+fn demo_user_debug_shows_the_login_and_roles_but_not_the_password() {
+    let user = DemoUser::new("jane@regards.fr", PASSWORD, [("project1", Role::Exploit)]);
+    let debug = format!("{user:?}");
+    assert_eq!(
+        debug,
+        r#"DemoUser { login: "jane@regards.fr", password: "<redacted>", roles: {"project1": Exploit} }"#
+    );
+}
+
+#[test]
+fn token_params_debug_shows_no_password() {
+    let form = format!("grant_type=password&scope=project1&username=jane&password={PASSWORD}");
+    let params = TokenParams::from_form(form.as_bytes()).unwrap();
+    let debug = format!("{params:?}");
+    assert!(!debug.contains(PASSWORD), "{debug}");
+    assert!(debug.contains("<redacted>"), "{debug}");
+    assert!(debug.contains("project1"), "{debug}");
+}
+
 // ---- the example binary: the seed's curl lines, signals, environment -----------------------
 
 /// The seed's token request, verbatim from the issue.
@@ -1202,4 +1273,54 @@ fn example_refuses_bad_settings_saying_what_to_fix() {
         let said = refused_start(env);
         assert!(said.contains(what_to_fix), "{env:?}: {said}");
     }
+}
+
+/// A users file written for one test, removed when dropped.
+struct UsersFile(PathBuf);
+
+impl UsersFile {
+    fn new(name: &str, content: &str) -> UsersFile {
+        let path = std::env::temp_dir().join(format!(
+            "regards-demo-{name}-{}-{}.json",
+            std::process::id(),
+            now()
+        ));
+        std::fs::write(&path, content).unwrap();
+        UsersFile(path)
+    }
+
+    fn path(&self) -> &str {
+        self.0.to_str().unwrap()
+    }
+}
+
+impl Drop for UsersFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+#[test]
+fn users_file_listing_a_project_twice_for_a_user_is_refused_at_start() {
+    let file = UsersFile::new(
+        "duplicate-project",
+        r#"[{"login": "jane@regards.fr", "password": "jane",
+             "roles": {"project1": "REGISTERED_USER", "project1": "INSTANCE_ADMIN"}}]"#,
+    );
+    let said = refused_start(&[("REGARDS_DEMO_USERS", file.path())]);
+    assert!(said.contains("REGARDS_DEMO_USERS"), "{said}");
+    assert!(said.contains("project1"), "{said}");
+    assert!(said.contains("more than once"), "{said}");
+}
+
+#[test]
+fn users_file_giving_a_user_field_twice_is_refused_at_start() {
+    let file = UsersFile::new(
+        "duplicate-field",
+        r#"[{"login": "jane@regards.fr", "password": "jane", "password": "other",
+             "roles": {"project1": "EXPLOIT"}}]"#,
+    );
+    let said = refused_start(&[("REGARDS_DEMO_USERS", file.path())]);
+    assert!(said.contains("REGARDS_DEMO_USERS"), "{said}");
+    assert!(said.contains("password"), "{said}");
 }

@@ -1,6 +1,7 @@
 //! rs-authentication: the token endpoint `POST /oauth/token` (password grant), answering as
 //! REGARDS does.
 
+use std::fmt;
 use std::sync::Arc;
 
 use axum::body::Bytes;
@@ -30,16 +31,29 @@ pub fn router(config: Arc<DemoConfig>) -> Router {
 }
 
 /// The parameters of a password grant, from the query string, a form or a JSON body.
-#[derive(Debug, Default, Deserialize)]
-struct TokenParams {
+/// `Debug` does not show the password.
+#[derive(Default, Deserialize)]
+pub struct TokenParams {
     grant_type: Option<String>,
     scope: Option<String>,
     username: Option<String>,
     password: Option<String>,
 }
 
+impl fmt::Debug for TokenParams {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TokenParams")
+            .field("grant_type", &self.grant_type)
+            .field("scope", &self.scope)
+            .field("username", &self.username)
+            .field("password", &self.password.as_ref().map(|_| "<redacted>"))
+            .finish()
+    }
+}
+
 impl TokenParams {
-    fn from_form(input: &[u8]) -> Result<TokenParams, &'static str> {
+    /// The parameters of a query string or a form body; empty values count as absent.
+    pub fn from_form(input: &[u8]) -> Result<TokenParams, &'static str> {
         let mut params = TokenParams::default();
         for (name, value) in form_urlencoded::parse(input) {
             if value.is_empty() {
@@ -73,11 +87,23 @@ impl TokenParams {
                 TokenParams::from_form(body).map_err(bad_request)
             }
             Some("application/json") => serde_json::from_slice(body)
+                .map(TokenParams::without_empty_values)
                 .map_err(|_| bad_request("The JSON body must be an object of string parameters")),
             _ => Err(Refusal(
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
                 "Send the token request parameters as a query string, a form or JSON",
             )),
+        }
+    }
+
+    /// Empty values count as absent, as in a form: `{"scope":""}` does not hide `?scope=`.
+    fn without_empty_values(self) -> TokenParams {
+        let given = |value: Option<String>| value.filter(|value| !value.is_empty());
+        TokenParams {
+            grant_type: given(self.grant_type),
+            scope: given(self.scope),
+            username: given(self.username),
+            password: given(self.password),
         }
     }
 

@@ -2,14 +2,20 @@
 //! the environment (the variables are listed in `main.rs`).
 
 use std::collections::BTreeMap;
+use std::fmt;
 use std::net::SocketAddr;
 use std::time::Duration;
 
 use regards_auth::{Algorithm, REGARDS_DEVELOPMENT_KEY, Role, TokenIssuer, Verifier};
 use serde::Deserialize;
+use serde::de::{Deserializer, MapAccess, Visitor};
+
+/// What `Debug` shows instead of a secret.
+const REDACTED: &str = "<redacted>";
 
 /// Everything the demo needs: where to listen, the keys, the OAuth client and the users.
-#[derive(Debug, Clone)]
+/// `Debug` shows neither the client secret nor the passwords.
+#[derive(Clone)]
 pub struct DemoConfig {
     /// Where to listen (`REGARDS_DEMO_ADDR`).
     pub addr: SocketAddr,
@@ -28,7 +34,8 @@ pub struct DemoConfig {
 }
 
 /// A user: a login (also the token's `sub` and `email`), a password, a role per tenant.
-#[derive(Debug, Clone)]
+/// `Debug` does not show the password.
+#[derive(Clone)]
 pub struct DemoUser {
     /// The login, an e-mail address in REGARDS.
     pub login: String,
@@ -36,6 +43,30 @@ pub struct DemoUser {
     pub password: String,
     /// The user's role on each tenant (project) it belongs to.
     pub roles: BTreeMap<String, Role>,
+}
+
+impl fmt::Debug for DemoConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("DemoConfig")
+            .field("addr", &self.addr)
+            .field("verifier", &self.verifier)
+            .field("issuer", &self.issuer)
+            .field("client_id", &self.client_id)
+            .field("client_secret", &REDACTED)
+            .field("users", &self.users)
+            .field("request_timeout", &self.request_timeout)
+            .finish()
+    }
+}
+
+impl fmt::Debug for DemoUser {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("DemoUser")
+            .field("login", &self.login)
+            .field("password", &REDACTED)
+            .field("roles", &self.roles)
+            .finish()
+    }
 }
 
 impl DemoUser {
@@ -176,7 +207,7 @@ fn read_users(path: &str) -> Result<Vec<DemoUser>, String> {
     struct Entry {
         login: String,
         password: String,
-        roles: BTreeMap<String, String>,
+        roles: UniqueKeys,
     }
     let shape =
         r#"a JSON array of {"login": "...", "password": "...", "roles": {"<tenant>": "<ROLE>"}}"#;
@@ -188,7 +219,7 @@ fn read_users(path: &str) -> Result<Vec<DemoUser>, String> {
     for Entry {
         login,
         password,
-        roles,
+        roles: UniqueKeys(roles),
     } in entries
     {
         let blank = [&login, &password]
@@ -206,4 +237,38 @@ fn read_users(path: &str) -> Result<Vec<DemoUser>, String> {
         users.push(DemoUser::new(&login, &password, roles));
     }
     Ok(users)
+}
+
+/// A JSON object of strings whose keys are all different. serde keeps the last of duplicated
+/// keys; a users file that gives a user two roles on one project is a mistake to report.
+struct UniqueKeys(BTreeMap<String, String>);
+
+impl<'de> Deserialize<'de> for UniqueKeys {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct UniqueKeysVisitor;
+
+        impl<'de> Visitor<'de> for UniqueKeysVisitor {
+            type Value = UniqueKeys;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(r#"an object {"<tenant>": "<ROLE>"}"#)
+            }
+
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<UniqueKeys, A::Error> {
+                let mut entries = BTreeMap::new();
+                while let Some((key, value)) = map.next_entry::<String, String>()? {
+                    if entries.contains_key(&key) {
+                        return Err(serde::de::Error::custom(format_args!(
+                            "project {key:?} is listed more than once in a user's roles: \
+                             keep one role per project"
+                        )));
+                    }
+                    entries.insert(key, value);
+                }
+                Ok(UniqueKeys(entries))
+            }
+        }
+
+        deserializer.deserialize_map(UniqueKeysVisitor)
+    }
 }

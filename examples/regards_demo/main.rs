@@ -30,7 +30,7 @@
 
 mod admin;
 mod admin_instance;
-mod authentication;
+pub mod authentication;
 mod catalog;
 mod config;
 mod gateway;
