@@ -778,6 +778,94 @@ async fn refusals_carry_cors_headers() {
     assert_eq!(reply.header("access-control-allow-origin"), "*");
 }
 
+/// The origin of a page serving REGARDS' web client from elsewhere.
+const BROWSER_ORIGIN: &str = "http://localhost:3333";
+
+/// A comma-separated header's items, lowercased (`Access-Control-*` lists).
+fn header_items(reply: &Reply, name: &str) -> Vec<String> {
+    reply
+        .header(name)
+        .split(',')
+        .map(|item| item.trim().to_ascii_lowercase())
+        .collect()
+}
+
+#[tokio::test]
+async fn browser_preflight_for_a_json_put_with_a_token_is_allowed() {
+    let base = serve(DemoConfig::development()).await;
+    // What a browser sends before `fetch(url, {method: "PUT", headers: {Authorization, "Content-Type": "application/json"}})`.
+    let preflight = [
+        ("origin", BROWSER_ORIGIN),
+        ("access-control-request-method", "PUT"),
+        (
+            "access-control-request-headers",
+            "authorization,content-type",
+        ),
+    ];
+    let reply = send(
+        Method::OPTIONS,
+        &format!("{base}{RULE_PATH}"),
+        &preflight,
+        "",
+    )
+    .await;
+    assert_eq!(reply.status, 200);
+    assert_eq!(reply.header("access-control-allow-origin"), "*");
+    assert!(header_items(&reply, "access-control-allow-methods").contains(&"put".to_owned()));
+    let allowed_headers = header_items(&reply, "access-control-allow-headers");
+    for header in ["authorization", "content-type"] {
+        assert!(
+            allowed_headers.contains(&header.to_owned()),
+            "{allowed_headers:?}"
+        );
+    }
+    assert_eq!(reply.header("access-control-max-age"), "3600");
+}
+
+#[tokio::test]
+async fn browser_can_read_www_authenticate_on_a_401() {
+    let base = serve(DemoConfig::development()).await;
+    let reply = get(
+        &base,
+        RULE_PATH,
+        &[
+            ("origin", BROWSER_ORIGIN),
+            ("authorization", "Bearer a.b.c"),
+        ],
+    )
+    .await;
+    assert_eq!(reply.status, 401);
+    assert_eq!(reply.header("access-control-allow-origin"), "*");
+    assert!(
+        header_items(&reply, "access-control-expose-headers")
+            .contains(&"www-authenticate".to_owned())
+    );
+    assert_eq!(
+        reply.header("www-authenticate"),
+        r#"Bearer realm="regards", error="invalid_token""#
+    );
+}
+
+#[tokio::test]
+async fn browser_can_read_the_exposed_headers_on_a_200() {
+    let base = serve(DemoConfig::development()).await;
+    let token = login(&base, "admin@regards.fr", "admin", "project1").await;
+    let auth = bearer(&token);
+    let reply = send(
+        Method::PUT,
+        &format!("{base}{RULE_PATH}"),
+        &[("origin", BROWSER_ORIGIN), ("authorization", &auth), JSON],
+        r#"{"name":"r1"}"#,
+    )
+    .await;
+    assert_eq!(reply.status, 200);
+    assert_eq!(reply.header("access-control-allow-origin"), "*");
+    let exposed = header_items(&reply, "access-control-expose-headers");
+    for header in ["www-authenticate", "content-disposition"] {
+        assert!(exposed.contains(&header.to_owned()), "{exposed:?}");
+    }
+}
+
 #[tokio::test]
 async fn body_over_the_limit_is_413() {
     let base = serve(DemoConfig::development()).await;

@@ -8,7 +8,10 @@ use std::time::Duration;
 use axum::Json;
 use axum::Router;
 use axum::handler::Handler;
-use axum::http::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderName, HeaderValue};
+use axum::http::header::{
+    ACCEPT, AUTHORIZATION, CONTENT_DISPOSITION, CONTENT_TYPE, HeaderName, HeaderValue,
+    WWW_AUTHENTICATE,
+};
 use axum::http::{Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodFilter, on};
@@ -141,7 +144,11 @@ pub fn gateway(
         .layer(cors())
 }
 
-/// What REGARDS' web client, served from another origin, needs.
+/// What REGARDS' web client, served from another origin, needs: REGARDS' own CORS filter
+/// (any origin, these methods and request headers, preflights cached an hour), plus the
+/// answer headers a page may read besides the safelisted ones: `WWW-Authenticate`, to tell an
+/// expired token (`error="invalid_token"`) from a missing one, and `Content-Disposition`,
+/// the file name of a download.
 fn cors() -> CorsLayer {
     CorsLayer::new()
         .allow_origin(Any)
@@ -152,6 +159,8 @@ fn cors() -> CorsLayer {
             ACCEPT,
             HeaderName::from_static("scope"),
         ])
+        .expose_headers([WWW_AUTHENTICATE, CONTENT_DISPOSITION])
+        .max_age(Duration::from_secs(3600))
 }
 
 /// A refused request, answered the REGARDS way: `{"messages":["<fixed message>"]}`. A 401
@@ -164,9 +173,7 @@ impl IntoResponse for Refusal {
         let mut response = (status, Json(json!({ "messages": [message] }))).into_response();
         if status == StatusCode::UNAUTHORIZED {
             let challenge = HeaderValue::from_static(r#"Basic realm="regards""#);
-            response
-                .headers_mut()
-                .insert(axum::http::header::WWW_AUTHENTICATE, challenge);
+            response.headers_mut().insert(WWW_AUTHENTICATE, challenge);
         }
         response
     }
