@@ -1,7 +1,7 @@
 //! The demo's configuration: where to listen, the keys, the OAuth client and the users, from
 //! the environment (the variables are listed in `main.rs`).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -9,6 +9,9 @@ use std::time::Duration;
 use regards_auth::{Algorithm, REGARDS_DEVELOPMENT_KEY, Role, TokenIssuer, Verifier};
 use serde::Deserialize;
 use serde::de::{Deserializer, MapAccess, Visitor};
+
+/// The tenant of instance-wide accounts (INSTANCE_ADMIN), not a project.
+const INSTANCE_TENANT: &str = "instance";
 
 /// What `Debug` shows instead of a secret.
 const REDACTED: &str = "<redacted>";
@@ -131,8 +134,28 @@ impl DemoConfig {
                     "root",
                     [("instance", Role::InstanceAdmin)],
                 ),
+                // A custom role that exists only once an administrator creates it in rs-admin.
+                DemoUser::new(
+                    "operator@regards.fr",
+                    "operator",
+                    [
+                        ("project1", Role::Custom("NOTIFIER_OPERATOR".into())),
+                        ("project2", Role::Custom("NOTIFIER_OPERATOR".into())),
+                    ],
+                ),
             ],
         }
+    }
+
+    /// The projects the demo serves: `project1`, `project2` and every project a user has a
+    /// role on, except `instance`, REGARDS' name for the instance itself.
+    pub fn projects(&self) -> BTreeSet<String> {
+        let named = self.users.iter().flat_map(|user| user.roles.keys());
+        ["project1", "project2"]
+            .into_iter()
+            .map(str::to_owned)
+            .chain(named.filter(|tenant| *tenant != INSTANCE_TENANT).cloned())
+            .collect()
     }
 
     /// [`development`](Self::development), changed by the environment variables listed in the

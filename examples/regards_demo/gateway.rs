@@ -5,16 +5,17 @@
 
 use std::time::Duration;
 
-use axum::Json;
-use axum::Router;
+use axum::body::{Body, Bytes, HttpBody};
 use axum::handler::Handler;
+use axum::http::Response;
 use axum::http::header::{
-    ACCEPT, AUTHORIZATION, CONTENT_DISPOSITION, CONTENT_TYPE, HeaderName, HeaderValue,
-    WWW_AUTHENTICATE,
+    ACCEPT, AUTHORIZATION, CONTENT_DISPOSITION, CONTENT_LENGTH, CONTENT_TYPE, HeaderName,
+    HeaderValue, WWW_AUTHENTICATE,
 };
 use axum::http::{Method, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::response::IntoResponse;
 use axum::routing::{MethodFilter, on};
+use axum::{BoxError, Json, Router, middleware};
 use regards_auth::{BearerAuthLayer, RequireRoleLayer, Role, Verifier};
 use serde_json::json;
 use tower_http::cors::{Any, CorsLayer};
@@ -28,7 +29,6 @@ const MAX_BODY_BYTES: usize = 64 * 1024;
 
 /// One REST endpoint as a REGARDS controller declares it with `@ResourceAccess`.
 #[derive(Debug, Clone)]
-#[allow(dead_code, reason = "read by the tests and by REGARDS-managed access")]
 pub struct Endpoint {
     /// The HTTP method.
     pub method: Method,
@@ -78,10 +78,10 @@ impl<S: Clone + Send + Sync + 'static> Microservice<S> {
     {
         let filter = MethodFilter::try_from(method.clone())
             .expect("the endpoint tables use methods axum can route");
+        // The static guard at REGARDS' default role.
         let route = on(filter, handler).route_layer(RequireRoleLayer::at_least(role.clone()));
-        self.router = self
-            .router
-            .route(&format!("{API_PREFIX}/{}{path}", self.name), route);
+        let routed_path = format!("{API_PREFIX}/{}{}", self.name, positional(path));
+        self.router = self.router.route(&routed_path, route);
         self.endpoints.push(Endpoint {
             method,
             path,
@@ -104,16 +104,35 @@ impl<S: Clone + Send + Sync + 'static> Microservice<S> {
 
 impl Microservice {
     /// The microservice's name, its path prefix behind the gateway.
-    #[allow(dead_code, reason = "read by the tests and by REGARDS-managed access")]
     pub fn name(&self) -> &'static str {
         self.name
     }
 
     /// The endpoints, as declared.
-    #[allow(dead_code, reason = "read by the tests and by REGARDS-managed access")]
     pub fn endpoints(&self) -> &[Endpoint] {
         &self.endpoints
     }
+}
+
+/// `path` with its parameters named by position (`/roles/{p0}/resources/{p1}`): REGARDS names
+/// the same segment differently on different methods (`{microservice}` on GET,
+/// `{resources_access_id}` on DELETE), which one router cannot hold; handlers read parameters
+/// by position.
+fn positional(path: &str) -> String {
+    let mut routed = String::with_capacity(path.len());
+    let mut rest = path;
+    let mut index = 0;
+    while let Some(start) = rest.find('{') {
+        let Some(end) = rest[start..].find('}') else {
+            break;
+        };
+        routed.push_str(&rest[..start]);
+        routed.push_str(&format!("{{p{index}}}"));
+        index += 1;
+        rest = &rest[start + end + 1..];
+    }
+    routed.push_str(rest);
+    routed
 }
 
 /// The gateway: `public` routes as they are (the token endpoint authenticates its client
@@ -141,7 +160,34 @@ pub fn gateway(
             request_timeout,
         ))
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
+        .layer(middleware::map_response(regards_error_body))
         .layer(cors())
+}
+
+/// Gives every refusal REGARDS' body: the routes answer it themselves, but a body over the
+/// limit (413), a timeout (408), an unknown path (404) or method (405) and axum's extractor
+/// rejections come with an empty or plain-text body. The message is the status's reason.
+async fn regards_error_body<B>(response: Response<B>) -> Response<Body>
+where
+    B: HttpBody<Data = Bytes> + Send + 'static,
+    B::Error: Into<BoxError>,
+{
+    let status = response.status();
+    let is_json = response
+        .headers()
+        .get(CONTENT_TYPE)
+        .is_some_and(|value| value.as_bytes().starts_with(b"application/json"));
+    if !(status.is_client_error() || status.is_server_error()) || is_json {
+        return response.map(Body::new);
+    }
+    let message = status.canonical_reason().unwrap_or("Request refused");
+    let body = json!({ "messages": [message] }).to_string();
+    let (mut parts, _) = response.into_parts();
+    parts.headers.remove(CONTENT_LENGTH);
+    parts
+        .headers
+        .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    Response::from_parts(parts, Body::from(body))
 }
 
 /// What REGARDS' web client, served from another origin, needs: REGARDS' own CORS filter
@@ -165,10 +211,11 @@ fn cors() -> CorsLayer {
 
 /// A refused request, answered the REGARDS way: `{"messages":["<fixed message>"]}`. A 401
 /// comes from the token endpoint, and asks for the client's Basic credentials.
+#[derive(Debug, Clone, Copy)]
 pub struct Refusal(pub StatusCode, pub &'static str);
 
 impl IntoResponse for Refusal {
-    fn into_response(self) -> Response {
+    fn into_response(self) -> axum::response::Response {
         let Refusal(status, message) = self;
         let mut response = (status, Json(json!({ "messages": [message] }))).into_response();
         if status == StatusCode::UNAUTHORIZED {

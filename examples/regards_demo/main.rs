@@ -25,14 +25,22 @@
 //!
 //! Built-in users: `admin@regards.fr`/`admin` (PROJECT_ADMIN on `project1`, REGISTERED_USER on
 //! `project2`), `user@regards.fr`/`user` (REGISTERED_USER on `project1`), `root@regards.fr`/`root`
-//! (INSTANCE_ADMIN on `instance`). A users file holds the same shape:
+//! (INSTANCE_ADMIN on `instance`), `operator@regards.fr`/`operator` (NOTIFIER_OPERATOR, a custom
+//! role rs-admin knows once an administrator creates it, on `project1` and `project2`). A users
+//! file holds the same shape, each project at most once per user:
 //! `[{"login": "jane@regards.fr", "password": "...", "roles": {"project1": "EXPLOIT"}}]`.
+//!
+//! The projects are `project1`, `project2` and every other one a user has a role on. rs-admin
+//! keeps the access rights of each (roles, the endpoints every microservice registers at
+//! start-up, grants), with REGARDS' paths and payloads; every route is guarded by its REGARDS
+//! default role.
 
-mod admin;
+pub mod admin;
 mod admin_instance;
 pub mod authentication;
 mod catalog;
 mod config;
+mod events;
 mod gateway;
 mod notifier;
 
@@ -40,9 +48,11 @@ use std::sync::Arc;
 
 use axum::Router;
 
-// Every crate that includes the demo uses `DemoConfig`; only some use `DemoUser`.
+// Every crate that includes the demo uses `DemoConfig`; only some use the others.
 #[allow(unused_imports)]
 pub use config::{DemoConfig, DemoUser};
+#[allow(unused_imports)]
+pub use events::{RightsEvent, RightsEvents};
 
 // Tests include this file as a module and start `app` themselves: `main` is unused there.
 #[allow(dead_code)]
@@ -85,13 +95,29 @@ async fn main() -> std::process::ExitCode {
 
 /// The demo REGARDS stack: the token endpoint and the microservices behind the gateway.
 pub fn app(config: DemoConfig) -> Router {
+    app_with_events(config, RightsEvents::default())
+}
+
+/// [`app`], its rs-admin publishing rights changes on `events`.
+pub fn app_with_events(config: DemoConfig, events: RightsEvents) -> Router {
     let config = Arc::new(config);
+    let projects = config.projects();
+    let rights = Arc::new(admin::RightsService::new(&projects, events));
+    let instance = admin_instance::Instance {
+        logins: config.users.iter().map(|user| user.login.clone()).collect(),
+        projects,
+    };
     let microservices = [
         notifier::microservice(),
-        admin::microservice(),
+        admin::microservice(rights.clone()),
         catalog::microservice(),
-        admin_instance::microservice(config.clone()),
+        admin_instance::microservice(instance),
     ];
+    // Each REGARDS microservice registers its endpoints with rs-admin, for every project, when
+    // it starts.
+    for microservice in &microservices {
+        rights.register_everywhere(microservice.name(), microservice.endpoints());
+    }
     gateway::gateway(
         config.verifier.clone(),
         config.request_timeout,

@@ -1,28 +1,11 @@
-//! rs-admin: the project users (`/users/myuser`).
+//! rs-admin's project users: who the caller is (`GET /users/myuser`).
 
 use axum::Json;
-use axum::http::Method;
-use regards_auth::{Claims, Role};
+use regards_auth::Claims;
 use serde_json::{Value, json};
 
-use super::gateway::Microservice;
-
-/// rs-admin's endpoints, with REGARDS' default role for each.
-pub fn microservice() -> Microservice {
-    Microservice::new("rs-admin")
-        .endpoint(
-            Method::GET,
-            "/users/myuser",
-            Role::RegisteredUser,
-            "retrieve the current authenticated project user and only display metadata",
-            "ProjectUsersController",
-            my_user,
-        )
-        .with_state(())
-}
-
-/// `GET /users/myuser`: who the caller is.
-async fn my_user(claims: Claims) -> Json<Value> {
+/// `GET /users/myuser`: the caller's claims.
+pub async fn my_user(claims: Claims) -> Json<Value> {
     Json(json!({
         "sub": claims.sub,
         "email": claims.email,
