@@ -16,7 +16,7 @@ use regards_auth::client::{
 use tower::{Layer, ServiceExt, service_fn};
 
 #[allow(dead_code)]
-#[path = "../examples/regards_demo.rs"]
+#[path = "../examples/regards_demo/main.rs"]
 mod regards_demo;
 
 fn client(c: &mut Criterion) {

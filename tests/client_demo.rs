@@ -1,4 +1,4 @@
-//! The client against the real demo token endpoint (`examples/regards_demo.rs`) on 127.0.0.1:
+//! The client against the real demo token endpoint (`examples/regards_demo/`) on 127.0.0.1:
 //! a login, refused client and user credentials, reuse, refresh after expiry, a single fetch
 //! under 50 concurrent callers (counted at the server), recovery after the server was down, and
 //! the `call_notifier` example end to end.
@@ -20,7 +20,7 @@ use tokio::net::{TcpListener, TcpSocket};
 use tokio::sync::Barrier;
 
 #[allow(dead_code)]
-#[path = "../examples/regards_demo.rs"]
+#[path = "../examples/regards_demo/main.rs"]
 mod regards_demo;
 
 #[allow(dead_code)]

@@ -1,4 +1,4 @@
-//! The client's HTTPS path (`client-rustls`) against the demo stack (`examples/regards_demo.rs`)
+//! The client's HTTPS path (`client-rustls`) against the demo stack (`examples/regards_demo/`)
 //! served over TLS on 127.0.0.1, with a certificate authority and a server certificate made at
 //! test time: a transport trusting that authority logs in and PUTs a rule; the default
 //! transport (system roots) refuses the server with a transport error that quotes no secret.
@@ -29,7 +29,7 @@ use tokio_rustls::TlsAcceptor;
 use tower::{Service, ServiceBuilder, ServiceExt};
 
 #[allow(dead_code)]
-#[path = "../examples/regards_demo.rs"]
+#[path = "../examples/regards_demo/main.rs"]
 mod regards_demo;
 
 use regards_demo::DemoConfig;

@@ -1,0 +1,232 @@
+//! The gateway in front of the demo's services, as REGARDS' gateway: every microservice under
+//! `/api/v1/<microservice>`, the bearer-token check, CORS for REGARDS' web client, a body limit
+//! and a request timeout. Also the two things every service module shares: the table its
+//! endpoints are declared in ([`Microservice`]) and REGARDS' error body ([`Refusal`]).
+
+use std::time::Duration;
+
+use axum::body::{Body, Bytes, HttpBody};
+use axum::handler::Handler;
+use axum::http::Response;
+use axum::http::header::{
+    ACCEPT, AUTHORIZATION, CONTENT_DISPOSITION, CONTENT_LENGTH, CONTENT_TYPE, HeaderName,
+    HeaderValue, WWW_AUTHENTICATE,
+};
+use axum::http::{Method, StatusCode};
+use axum::response::IntoResponse;
+use axum::routing::{MethodFilter, on};
+use axum::{BoxError, Json, Router, middleware};
+use regards_auth::{BearerAuthLayer, RequireRoleLayer, Role, Verifier};
+use serde_json::json;
+use tower_http::cors::{Any, CorsLayer};
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::timeout::TimeoutLayer;
+
+/// Where REGARDS' gateway serves the microservices: `/api/v1/<microservice><path>`.
+const API_PREFIX: &str = "/api/v1";
+/// Requests with a larger body are refused with 413.
+const MAX_BODY_BYTES: usize = 64 * 1024;
+
+/// One REST endpoint as a REGARDS controller declares it with `@ResourceAccess`.
+#[derive(Debug, Clone)]
+pub struct Endpoint {
+    /// The HTTP method.
+    pub method: Method,
+    /// The path template inside the microservice, in Spring's syntax (`/rule/{id}`), without
+    /// the gateway prefix.
+    pub path: &'static str,
+    /// REGARDS' default role for the endpoint.
+    pub role: Role,
+    /// What the endpoint does, as `@ResourceAccess(description)` says.
+    pub description: &'static str,
+    /// The simple name of the Java controller that serves it in REGARDS.
+    pub controller: &'static str,
+}
+
+/// A REGARDS microservice behind the gateway: the table of its endpoints and the router built
+/// from that table, so that an endpoint is declared once, with its guard.
+pub struct Microservice<S = ()> {
+    name: &'static str,
+    endpoints: Vec<Endpoint>,
+    router: Router<S>,
+}
+
+impl<S: Clone + Send + Sync + 'static> Microservice<S> {
+    /// A microservice named as REGARDS' `spring.application.name` (`rs-notifier`), with no
+    /// endpoint yet.
+    pub fn new(name: &'static str) -> Self {
+        Microservice {
+            name,
+            endpoints: Vec::new(),
+            router: Router::new(),
+        }
+    }
+
+    /// Declares an endpoint and routes it to `handler`, behind a guard at its default role.
+    pub fn endpoint<H, T>(
+        mut self,
+        method: Method,
+        path: &'static str,
+        role: Role,
+        description: &'static str,
+        controller: &'static str,
+        handler: H,
+    ) -> Self
+    where
+        H: Handler<T, S>,
+        T: 'static,
+    {
+        let filter = MethodFilter::try_from(method.clone())
+            .expect("the endpoint tables use methods axum can route");
+        // The static guard at REGARDS' default role.
+        let route = on(filter, handler).route_layer(RequireRoleLayer::at_least(role.clone()));
+        let routed_path = format!("{API_PREFIX}/{}{}", self.name, positional(path));
+        self.router = self.router.route(&routed_path, route);
+        self.endpoints.push(Endpoint {
+            method,
+            path,
+            role,
+            description,
+            controller,
+        });
+        self
+    }
+
+    /// The microservice with its handlers' state given, ready for the gateway.
+    pub fn with_state(self, state: S) -> Microservice {
+        Microservice {
+            name: self.name,
+            endpoints: self.endpoints,
+            router: self.router.with_state(state),
+        }
+    }
+}
+
+impl Microservice {
+    /// The microservice's name, its path prefix behind the gateway.
+    pub fn name(&self) -> &'static str {
+        self.name
+    }
+
+    /// The endpoints, as declared.
+    pub fn endpoints(&self) -> &[Endpoint] {
+        &self.endpoints
+    }
+}
+
+/// `path` with its parameters named by position (`/roles/{p0}/resources/{p1}`): REGARDS names
+/// the same segment differently on different methods (`{microservice}` on GET,
+/// `{resources_access_id}` on DELETE), which one router cannot hold; handlers read parameters
+/// by position.
+fn positional(path: &str) -> String {
+    let mut routed = String::with_capacity(path.len());
+    let mut rest = path;
+    let mut index = 0;
+    while let Some(start) = rest.find('{') {
+        let Some(end) = rest[start..].find('}') else {
+            break;
+        };
+        routed.push_str(&rest[..start]);
+        routed.push_str(&format!("{{p{index}}}"));
+        index += 1;
+        rest = &rest[start + end + 1..];
+    }
+    routed.push_str(rest);
+    routed
+}
+
+/// The gateway: `public` routes as they are (the token endpoint authenticates its client
+/// itself), the microservices behind the bearer-token check, and around everything a request
+/// timeout, a body limit and CORS.
+pub fn gateway(
+    verifier: Verifier,
+    request_timeout: Duration,
+    public: Router,
+    microservices: impl IntoIterator<Item = Microservice>,
+) -> Router {
+    let protected = microservices
+        .into_iter()
+        .fold(Router::new(), |router, microservice| {
+            router.merge(microservice.router)
+        })
+        // Anonymous requests naming a project (`scope`) are served as its PUBLIC user.
+        .layer(BearerAuthLayer::new(verifier).allow_public());
+    public
+        .merge(protected)
+        // Each layer wraps the ones before it. CORS is outermost: preflights are answered
+        // without a token, and every answer, even a refusal, carries the CORS headers.
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            request_timeout,
+        ))
+        .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
+        .layer(middleware::map_response(regards_error_body))
+        .layer(cors())
+}
+
+/// Gives every refusal REGARDS' body: the routes answer it themselves, but a body over the
+/// limit (413), a timeout (408), an unknown path (404) or method (405) and axum's extractor
+/// rejections come with an empty or plain-text body. The message is the status's reason.
+async fn regards_error_body<B>(response: Response<B>) -> Response<Body>
+where
+    B: HttpBody<Data = Bytes> + Send + 'static,
+    B::Error: Into<BoxError>,
+{
+    let status = response.status();
+    let is_json = response
+        .headers()
+        .get(CONTENT_TYPE)
+        .is_some_and(|value| value.as_bytes().starts_with(b"application/json"));
+    if !(status.is_client_error() || status.is_server_error()) || is_json {
+        return response.map(Body::new);
+    }
+    let message = status.canonical_reason().unwrap_or("Request refused");
+    let body = json!({ "messages": [message] }).to_string();
+    let (mut parts, _) = response.into_parts();
+    parts.headers.remove(CONTENT_LENGTH);
+    parts
+        .headers
+        .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    Response::from_parts(parts, Body::from(body))
+}
+
+/// What REGARDS' web client, served from another origin, needs: REGARDS' own CORS filter
+/// (any origin, these methods and request headers, preflights cached an hour), plus the
+/// answer headers a page may read besides the safelisted ones: `WWW-Authenticate`, to tell an
+/// expired token (`error="invalid_token"`) from a missing one, and `Content-Disposition`,
+/// the file name of a download.
+fn cors() -> CorsLayer {
+    CorsLayer::new()
+        .allow_origin(Any)
+        .allow_methods([Method::GET, Method::POST, Method::PUT, Method::DELETE])
+        .allow_headers([
+            AUTHORIZATION,
+            CONTENT_TYPE,
+            ACCEPT,
+            HeaderName::from_static("scope"),
+        ])
+        .expose_headers([WWW_AUTHENTICATE, CONTENT_DISPOSITION])
+        .max_age(Duration::from_secs(3600))
+}
+
+/// A refused request, answered the REGARDS way: `{"messages":["<fixed message>"]}`. A 401
+/// comes from the token endpoint, and asks for the client's Basic credentials.
+#[derive(Debug, Clone, Copy)]
+pub struct Refusal(pub StatusCode, pub &'static str);
+
+impl IntoResponse for Refusal {
+    fn into_response(self) -> axum::response::Response {
+        let Refusal(status, message) = self;
+        let mut response = (status, Json(json!({ "messages": [message] }))).into_response();
+        if status == StatusCode::UNAUTHORIZED {
+            let challenge = HeaderValue::from_static(r#"Basic realm="regards""#);
+            response.headers_mut().insert(WWW_AUTHENTICATE, challenge);
+        }
+        response
+    }
+}
+
+/// A 400 with a fixed message.
+pub fn bad_request(message: &'static str) -> Refusal {
+    Refusal(StatusCode::BAD_REQUEST, message)
+}
