@@ -478,6 +478,22 @@ async fn dropping_the_refresher_stops_the_background_work() {
 }
 
 #[tokio::test]
+async fn a_detached_refresher_stops_with_the_last_clone_of_the_access() {
+    let (admin, address) = start_admin().await;
+    let access = access(address);
+    access.spawn().detach();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(admin.registrations.lock().unwrap().len(), 1);
+    let calls = || admin.authorizations.lock().unwrap().len();
+    drop(access);
+    // A call may be in flight when the access goes; none starts after it.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let after_drop = calls();
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    assert_eq!(calls(), after_drop);
+}
+
+#[tokio::test]
 async fn rejected_request_carries_the_typed_reason() {
     let (_admin, address) = start_admin().await;
     let access = access(address);

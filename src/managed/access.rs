@@ -340,11 +340,12 @@ impl ManagedAccess {
     /// bounded, jittered backoff until it succeeds, and refresh the rights every refresh period
     /// (sooner after a failure). Serving never waits for it.
     ///
-    /// The work stops when the returned [`Refresher`] is dropped.
+    /// The work stops when the returned [`Refresher`] is dropped, or, once
+    /// [`detached`](Refresher::detach), when the last clone of this access is.
     pub fn spawn(&self) -> Refresher {
         let weak = Arc::downgrade(&self.shared);
         Refresher {
-            task: tokio::spawn(supervise(weak)),
+            task: Some(tokio::spawn(supervise(weak))),
         }
     }
 
@@ -445,17 +446,25 @@ impl Shared {
 #[must_use = "the background refresh stops when the Refresher is dropped"]
 #[derive(Debug)]
 pub struct Refresher {
-    task: tokio::task::JoinHandle<()>,
+    task: Option<tokio::task::JoinHandle<()>>,
 }
 
 impl Refresher {
     /// Stops the background work.
     pub fn stop(self) {}
+
+    /// Lets the background work go on until every clone of the [`ManagedAccess`], and every
+    /// layer made from it, is dropped (for a service whose router owns the access).
+    pub fn detach(mut self) {
+        self.task = None;
+    }
 }
 
 impl Drop for Refresher {
     fn drop(&mut self) {
-        self.task.abort();
+        if let Some(task) = self.task.take() {
+            task.abort();
+        }
     }
 }
 

@@ -3,7 +3,7 @@
 //! a request.
 
 use std::borrow::Cow;
-use std::collections::HashSet;
+use std::collections::HashMap;
 use std::fmt;
 
 use http::Method;
@@ -169,29 +169,44 @@ impl Endpoints {
     /// Checks and indexes `endpoints`.
     pub fn new(endpoints: impl IntoIterator<Item = Endpoint>) -> Result<Self, ManagedConfigError> {
         let list: Vec<Endpoint> = endpoints.into_iter().collect();
-        let mut by_path: Vec<(&str, Vec<(Method, usize)>)> = Vec::new();
-        let mut seen = HashSet::new();
+        // Templates are matched by their shape: REGARDS names a segment differently on
+        // different methods (`/roles/{role_name}/resources/{microservice}` on GET,
+        // `.../{resources_access_id}` on DELETE), which is one path for a router.
+        let mut by_shape: Vec<(String, &str, Vec<(Method, usize)>)> = Vec::new();
+        let mut seen: HashMap<(Method, String), &str> = HashMap::new();
         for (index, endpoint) in list.iter().enumerate() {
             check(endpoint)?;
-            if !seen.insert((endpoint.method.clone(), endpoint.path.as_str())) {
-                return Err(ManagedConfigError::DuplicateEndpoint(
-                    endpoint.resource_id(),
-                ));
+            let shape = shape(&endpoint.path);
+            let key = (endpoint.method.clone(), shape.clone());
+            if let Some(first) = seen.insert(key, &endpoint.path) {
+                return Err(if first == endpoint.path {
+                    ManagedConfigError::DuplicateEndpoint(endpoint.resource_id())
+                } else {
+                    ManagedConfigError::OverlappingPaths {
+                        path: endpoint.path.clone(),
+                        with: first.to_owned(),
+                    }
+                });
             }
-            match by_path.iter_mut().find(|(path, _)| *path == endpoint.path) {
-                Some((_, methods)) => methods.push((endpoint.method.clone(), index)),
-                None => by_path.push((&endpoint.path, vec![(endpoint.method.clone(), index)])),
+            let method = (endpoint.method.clone(), index);
+            match by_shape.iter_mut().find(|(known, _, _)| *known == shape) {
+                Some((_, _, methods)) => methods.push(method),
+                None => by_shape.push((shape, &endpoint.path, vec![method])),
             }
         }
         let mut matcher = matchit::Router::new();
-        for (path, methods) in by_path {
-            matcher.insert(path, methods).map_err(|error| match error {
-                matchit::InsertError::Conflict { with } => ManagedConfigError::OverlappingPaths {
-                    path: path.to_owned(),
-                    with,
-                },
-                _ => ManagedConfigError::InvalidPath(path.to_owned()),
-            })?;
+        for (shape, path, methods) in by_shape {
+            matcher
+                .insert(shape, methods)
+                .map_err(|error| match error {
+                    matchit::InsertError::Conflict { with } => {
+                        ManagedConfigError::OverlappingPaths {
+                            path: path.to_owned(),
+                            with,
+                        }
+                    }
+                    _ => ManagedConfigError::InvalidPath(path.to_owned()),
+                })?;
         }
         Ok(Endpoints { list, matcher })
     }
@@ -250,6 +265,29 @@ impl fmt::Debug for Endpoints {
             .entries(self.list.iter().map(Endpoint::resource_id))
             .finish()
     }
+}
+
+/// A path template with its parameters named by position (`/roles/{p0}/resources/{p1}`) and its
+/// catch-all named `{*p}`: two templates of the same shape match the same requests.
+pub(crate) fn shape(path: &str) -> String {
+    let mut shape = String::with_capacity(path.len());
+    let mut index = 0;
+    let mut rest = path;
+    while let Some(start) = rest.find('{') {
+        let Some(length) = rest[start..].find('}') else {
+            break;
+        };
+        shape.push_str(&rest[..start]);
+        if rest[start + 1..].starts_with('*') {
+            shape.push_str("{*p}");
+        } else {
+            shape.push_str(&format!("{{p{index}}}"));
+            index += 1;
+        }
+        rest = &rest[start + length + 1..];
+    }
+    shape.push_str(rest);
+    shape
 }
 
 fn check(endpoint: &Endpoint) -> Result<(), ManagedConfigError> {
@@ -406,12 +444,57 @@ mod tests {
         );
         let overlapping = Endpoints::new([
             endpoint(Method::GET, "/rule/{id}", Role::Public),
-            endpoint(Method::PUT, "/rule/{name}", Role::Public),
+            endpoint(Method::GET, "/rule/{name}", Role::Public),
         ]);
-        assert!(matches!(
+        assert_eq!(
             overlapping.unwrap_err(),
-            ManagedConfigError::OverlappingPaths { .. }
-        ));
+            ManagedConfigError::OverlappingPaths {
+                path: "/rule/{name}".into(),
+                with: "/rule/{id}".into()
+            }
+        );
+    }
+
+    #[test]
+    fn same_shape_with_other_parameter_names_on_other_methods_is_one_path() {
+        // rs-admin's own endpoints name the last segment differently per method.
+        let endpoints = Endpoints::new([
+            endpoint(
+                Method::GET,
+                "/roles/{role_name}/resources/{microservice}",
+                Role::Public,
+            ),
+            endpoint(
+                Method::DELETE,
+                "/roles/{role_name}/resources/{resources_access_id}",
+                Role::ProjectAdmin,
+            ),
+            endpoint(Method::GET, "/roles/borrowables", Role::Public),
+        ])
+        .unwrap();
+        assert_eq!(
+            endpoints.find(&Method::GET, "/roles/X/resources/rs-notifier"),
+            Some(0)
+        );
+        assert_eq!(
+            endpoints.find(&Method::DELETE, "/roles/X/resources/12"),
+            Some(1)
+        );
+        assert_eq!(endpoints.find(&Method::GET, "/roles/borrowables"), Some(2));
+        assert_eq!(
+            endpoints.position(
+                "DELETE",
+                "/roles/{role_name}/resources/{resources_access_id}"
+            ),
+            Some(1)
+        );
+    }
+
+    #[test]
+    fn shapes_name_parameters_by_position() {
+        assert_eq!(shape("/a/{x}/b/{y}"), "/a/{p0}/b/{p1}");
+        assert_eq!(shape("/files/{*rest}"), "/files/{*p}");
+        assert_eq!(shape("/plain"), "/plain");
     }
 
     #[test]

@@ -7,7 +7,7 @@ use axum::Router;
 use axum::handler::Handler;
 use axum::routing::{MethodFilter, MethodRouter};
 
-use super::endpoint::{Endpoint, Endpoints, ResourceAccess};
+use super::endpoint::{Endpoint, Endpoints, ResourceAccess, shape};
 use super::error::ManagedConfigError;
 
 /// An axum router built from endpoint declarations, as REGARDS' controllers declare them with
@@ -156,19 +156,25 @@ impl<S: Clone + Send + Sync + 'static> Routes<S> {
         }
         // Checked first: axum panics on the mistakes `Endpoints` reports.
         let endpoints = Endpoints::new(endpoints)?;
-        let mut by_path: Vec<(String, MethodRouter<S>)> = Vec::new();
+        // One axum route per path shape, with the parameter names of its first declaration
+        // (axum, like any router, holds one template per shape).
+        let mut by_shape: Vec<(String, String, MethodRouter<S>)> = Vec::new();
         for (path, route) in routes {
-            match by_path.iter().position(|(known, _)| *known == path) {
+            let path_shape = shape(&path);
+            match by_shape
+                .iter()
+                .position(|(known, _, _)| *known == path_shape)
+            {
                 Some(index) => {
-                    let (known, merged) = by_path.swap_remove(index);
-                    by_path.push((known, merged.merge(route)));
+                    let (known, first, merged) = by_shape.swap_remove(index);
+                    by_shape.push((known, first, merged.merge(route)));
                 }
-                None => by_path.push((path, route)),
+                None => by_shape.push((path_shape, path, route)),
             }
         }
-        let router = by_path
+        let router = by_shape
             .into_iter()
-            .fold(Router::new(), |router, (path, route)| {
+            .fold(Router::new(), |router, (_, path, route)| {
                 router.route(&path, route)
             });
         Ok((router, endpoints))
@@ -235,6 +241,36 @@ mod tests {
         assert_eq!(endpoints.get(2).unwrap().access().role(), &Role::Admin);
     }
 
+    #[tokio::test]
+    async fn same_shape_with_other_names_routes_every_method() {
+        let (router, endpoints) = Routes::<()>::new("RoleResourceController")
+            .get(
+                "/roles/{role_name}/resources/{microservice}",
+                access(Role::ProjectAdmin),
+                || async { "list" },
+            )
+            .delete(
+                "/roles/{role_name}/resources/{resources_access_id}",
+                access(Role::ProjectAdmin),
+                || async { "revoked" },
+            )
+            .build()
+            .unwrap();
+        assert_eq!(
+            status(&router, Method::GET, "/roles/R/resources/rs-notifier")
+                .await
+                .1,
+            "list"
+        );
+        assert_eq!(
+            status(&router, Method::DELETE, "/roles/R/resources/3")
+                .await
+                .1,
+            "revoked"
+        );
+        assert_eq!(endpoints.len(), 2);
+    }
+
     #[test]
     fn mistakes_are_errors_not_axum_panics() {
         let duplicate = Routes::<()>::new("C")
@@ -247,7 +283,7 @@ mod tests {
         );
         let overlapping = Routes::<()>::new("C")
             .get("/x/{a}", access(Role::Public), || async { "" })
-            .put("/x/{b}", access(Role::Public), || async { "" })
+            .get("/x/{b}", access(Role::Public), || async { "" })
             .build();
         assert!(matches!(
             overlapping.err(),
