@@ -52,10 +52,12 @@ async fn serve_on(listener: TcpListener, app: Router) {
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
 }
 
-async fn serve(config: DemoConfig, delay: Duration) -> (SocketAddr, Arc<AtomicUsize>) {
-    let (app, fetches) = counted_demo(config, delay);
+async fn serve(mut config: DemoConfig, delay: Duration) -> (SocketAddr, Arc<AtomicUsize>) {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
+    // The demo's services reach its rs-admin at the address it listens on.
+    config.addr = addr;
+    let (app, fetches) = counted_demo(config, delay);
     serve_on(listener, app).await;
     (addr, fetches)
 }
@@ -205,7 +207,9 @@ async fn recovers_after_the_server_was_down() {
     let error = cache.get().await.unwrap_err();
     assert!(matches!(error, ClientError::Transport { .. }), "{error:?}");
 
-    let (app, fetches) = counted_demo(DemoConfig::development(), Duration::ZERO);
+    let mut config = DemoConfig::development();
+    config.addr = addr;
+    let (app, fetches) = counted_demo(config, Duration::ZERO);
     serve_on(socket.listen(64).unwrap(), app).await;
     let token = cache.get().await.unwrap();
     assert!(!token.token().as_str().is_empty());

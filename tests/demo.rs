@@ -65,9 +65,11 @@ impl Reply {
     }
 }
 
-async fn serve(config: DemoConfig) -> String {
+async fn serve(mut config: DemoConfig) -> String {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
+    // The demo's services reach its rs-admin at the address it listens on.
+    config.addr = listener.local_addr().unwrap();
+    let base = format!("http://{}", config.addr);
     tokio::spawn(async move { axum::serve(listener, app(config)).await });
     base
 }

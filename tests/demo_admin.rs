@@ -16,7 +16,7 @@ use hyper_util::rt::TokioExecutor;
 use regards_auth::{Role, TokenIssuer};
 use serde_json::{Value, json};
 
-use regards_demo::{DemoConfig, RightsEvent, RightsEvents, app_with_events};
+use regards_demo::{DemoConfig, RightsEvent, RightsEvents};
 
 const ADMIN: &str = "/api/v1/rs-admin";
 const TOKEN_PATH: &str = "/api/v1/rs-authentication/oauth/token";
@@ -59,12 +59,19 @@ impl Demo {
     }
 
     async fn start_with(events: RightsEvents) -> Demo {
-        let config = DemoConfig::development();
+        let mut config = DemoConfig::development();
         let issuer = config.issuer.clone();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let base = format!("http://{}", listener.local_addr().unwrap());
-        let app = app_with_events(config, events);
+        config.addr = listener.local_addr().unwrap();
+        let base = format!("http://{}", config.addr);
+        let demo = regards_demo::demo(config, events);
+        let app = demo.router.clone();
         tokio::spawn(async move { axum::serve(listener, app).await });
+        // The services register their endpoints with rs-admin over HTTP as they start.
+        assert!(
+            demo.managed(Duration::from_secs(20)).await,
+            "the services registered"
+        );
         Demo { base, issuer }
     }
 
@@ -801,7 +808,8 @@ async fn bad_input_gets_a_4xx_with_regards_body_that_quotes_nothing() {
             400,
         ),
         (Method::GET, "/nowhere", &admin, "", 404),
-        (Method::PATCH, "/roles", &admin, "", 405),
+        // A method nobody declared on a path: refused by managed access before axum's 405.
+        (Method::PATCH, "/roles", &admin, "", 403),
     ];
     for (method, path, token, body, expected) in cases {
         let reply = demo.admin(method.clone(), path, token, body).await;
@@ -842,10 +850,15 @@ async fn rights_changes_are_published_and_handled_before_the_answer() {
         }
     });
     let demo = Demo::start_with(events).await;
-    assert!(
-        seen.lock().unwrap().is_empty(),
-        "start-up publishes nothing"
-    );
+    // Registering links each new endpoint to its default role and the roles above it, and
+    // rs-admin says so, as REGARDS' does.
+    let registration = RightsEvent {
+        project: "project1".into(),
+        microservice: Some("rs-notifier".into()),
+        role: "EXPLOIT".into(),
+    };
+    assert!(seen.lock().unwrap().contains(&registration));
+    seen.lock().unwrap().clear();
 
     demo.create_role("NOTIFIER_OPERATOR", "REGISTERED_USER")
         .await;

@@ -8,7 +8,7 @@ use axum::extract::State;
 use axum::http::Method;
 use regards_auth::Role;
 
-use super::gateway::Microservice;
+use super::gateway::{BuiltMicroservice, Microservice};
 
 /// What rs-admin-instance knows: the accounts and the projects.
 pub struct Instance {
@@ -19,7 +19,7 @@ pub struct Instance {
 }
 
 /// rs-admin-instance's endpoints, with REGARDS' default role for each.
-pub fn microservice(instance: Instance) -> Microservice {
+pub fn microservice(instance: Instance) -> BuiltMicroservice {
     Microservice::new("rs-admin-instance")
         .endpoint(
             Method::GET,

@@ -5,10 +5,10 @@ use axum::http::Method;
 use regards_auth::{Claims, Role};
 use serde_json::{Value, json};
 
-use super::gateway::Microservice;
+use super::gateway::{BuiltMicroservice, Microservice};
 
 /// rs-catalog's endpoints, with REGARDS' default role for each.
-pub fn microservice() -> Microservice {
+pub fn microservice() -> BuiltMicroservice {
     Microservice::new("rs-catalog")
         .endpoint(
             Method::GET,

@@ -6,6 +6,7 @@ use std::fmt;
 use std::net::SocketAddr;
 use std::time::Duration;
 
+use regards_auth::managed::TrustedProxies;
 use regards_auth::{Algorithm, REGARDS_DEVELOPMENT_KEY, Role, TokenIssuer, Verifier};
 use serde::Deserialize;
 use serde::de::{Deserializer, MapAccess, Visitor};
@@ -34,6 +35,13 @@ pub struct DemoConfig {
     pub users: Vec<DemoUser>,
     /// Requests that take longer are answered with 408 (30 s unless set).
     pub request_timeout: Duration,
+    /// How often the services read their rights from rs-admin again
+    /// (`REGARDS_DEMO_REFRESH_SECONDS`, 30 s unless set); a change made through rs-admin is
+    /// also pushed to them at once, as REGARDS' AMQP events do.
+    pub refresh_period: Duration,
+    /// The proxies whose `Forwarded` / `X-Forwarded-For` the services believe for the roles'
+    /// address filters (`REGARDS_DEMO_TRUSTED_PROXIES`, comma-separated; none unless set).
+    pub trusted_proxies: TrustedProxies,
 }
 
 /// A user: a login (also the token's `sub` and `email`), a password, a role per tenant.
@@ -58,6 +66,8 @@ impl fmt::Debug for DemoConfig {
             .field("client_secret", &REDACTED)
             .field("users", &self.users)
             .field("request_timeout", &self.request_timeout)
+            .field("refresh_period", &self.refresh_period)
+            .field("trusted_proxies", &self.trusted_proxies)
             .finish()
     }
 }
@@ -115,6 +125,8 @@ impl DemoConfig {
             client_id: "client".into(),
             client_secret: "secret".into(),
             request_timeout: Duration::from_secs(30),
+            refresh_period: Duration::from_secs(30),
+            trusted_proxies: TrustedProxies::none(),
             users: vec![
                 DemoUser::new(
                     "admin@regards.fr",
@@ -145,6 +157,12 @@ impl DemoConfig {
                 ),
             ],
         }
+    }
+
+    /// Where the demo's services reach rs-admin: the demo's own, over HTTP, through the
+    /// gateway's prefix, as they would reach a remote one.
+    pub fn admin_url(&self) -> String {
+        format!("http://{}/api/v1/rs-admin", self.addr)
     }
 
     /// The projects the demo serves: `project1`, `project2` and every project a user has a
@@ -188,6 +206,18 @@ impl DemoConfig {
         }
         if let Some(path) = env_var("REGARDS_DEMO_USERS")? {
             config.users = read_users(&path)?;
+        }
+        if let Some(seconds) = env_var("REGARDS_DEMO_REFRESH_SECONDS")? {
+            let seconds = seconds
+                .parse::<u64>()
+                .ok()
+                .filter(|&s| s > 0)
+                .ok_or("REGARDS_DEMO_REFRESH_SECONDS must be a positive number of seconds")?;
+            config.refresh_period = Duration::from_secs(seconds);
+        }
+        if let Some(proxies) = env_var("REGARDS_DEMO_TRUSTED_PROXIES")? {
+            config.trusted_proxies = TrustedProxies::new(proxies.split(',').map(str::trim))
+                .map_err(|error| format!("REGARDS_DEMO_TRUSTED_PROXIES: {error}"))?;
         }
         Ok(config)
     }

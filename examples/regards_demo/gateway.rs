@@ -14,9 +14,9 @@ use axum::http::header::{
 };
 use axum::http::{Method, StatusCode};
 use axum::response::IntoResponse;
-use axum::routing::{MethodFilter, on};
 use axum::{BoxError, Json, Router, middleware};
-use regards_auth::{BearerAuthLayer, RequireRoleLayer, Role, Verifier};
+use regards_auth::managed::{Endpoints, ManagedAccess, ResourceAccess, Routes};
+use regards_auth::{BearerAuthLayer, Role, Verifier};
 use serde_json::json;
 use tower_http::cors::{Any, CorsLayer};
 use tower_http::limit::RequestBodyLimitLayer;
@@ -27,28 +27,19 @@ const API_PREFIX: &str = "/api/v1";
 /// Requests with a larger body are refused with 413.
 const MAX_BODY_BYTES: usize = 64 * 1024;
 
-/// One REST endpoint as a REGARDS controller declares it with `@ResourceAccess`.
-#[derive(Debug, Clone)]
-pub struct Endpoint {
-    /// The HTTP method.
-    pub method: Method,
-    /// The path template inside the microservice, in Spring's syntax (`/rule/{id}`), without
-    /// the gateway prefix.
-    pub path: &'static str,
-    /// REGARDS' default role for the endpoint.
-    pub role: Role,
-    /// What the endpoint does, as `@ResourceAccess(description)` says.
-    pub description: &'static str,
-    /// The simple name of the Java controller that serves it in REGARDS.
-    pub controller: &'static str,
-}
-
-/// A REGARDS microservice behind the gateway: the table of its endpoints and the router built
-/// from that table, so that an endpoint is declared once, with its guard.
+/// A REGARDS microservice behind the gateway: its endpoints declared once, with REGARDS'
+/// default role and description (`regards_auth::managed::Routes`), from which come both its
+/// router and the list it registers with rs-admin.
 pub struct Microservice<S = ()> {
     name: &'static str,
-    endpoints: Vec<Endpoint>,
-    router: Router<S>,
+    routes: Routes<S>,
+}
+
+/// A microservice ready for the gateway: its router (not yet guarded) and its endpoints.
+pub struct BuiltMicroservice {
+    name: &'static str,
+    router: Router,
+    endpoints: Endpoints,
 }
 
 impl<S: Clone + Send + Sync + 'static> Microservice<S> {
@@ -57,12 +48,13 @@ impl<S: Clone + Send + Sync + 'static> Microservice<S> {
     pub fn new(name: &'static str) -> Self {
         Microservice {
             name,
-            endpoints: Vec::new(),
-            router: Router::new(),
+            routes: Routes::new(name),
         }
     }
 
-    /// Declares an endpoint and routes it to `handler`, behind a guard at its default role.
+    /// Declares an endpoint (`@RequestMapping` + `@ResourceAccess(description, role)` on a
+    /// method of `controller`) served by `handler`. Handlers read path parameters by
+    /// position: REGARDS names the same segment differently on different methods.
     pub fn endpoint<H, T>(
         mut self,
         method: Method,
@@ -76,63 +68,44 @@ impl<S: Clone + Send + Sync + 'static> Microservice<S> {
         H: Handler<T, S>,
         T: 'static,
     {
-        let filter = MethodFilter::try_from(method.clone())
-            .expect("the endpoint tables use methods axum can route");
-        // The static guard at REGARDS' default role.
-        let route = on(filter, handler).route_layer(RequireRoleLayer::at_least(role.clone()));
-        let routed_path = format!("{API_PREFIX}/{}{}", self.name, positional(path));
-        self.router = self.router.route(&routed_path, route);
-        self.endpoints.push(Endpoint {
-            method,
-            path,
-            role,
-            description,
-            controller,
-        });
+        let access = ResourceAccess::new(description, role);
+        self.routes = self
+            .routes
+            .controller(controller)
+            .on(method, path, access, handler);
         self
     }
 
     /// The microservice with its handlers' state given, ready for the gateway.
-    pub fn with_state(self, state: S) -> Microservice {
-        Microservice {
+    pub fn with_state(self, state: S) -> BuiltMicroservice {
+        let (router, endpoints) = self.routes.build().unwrap_or_else(|error| {
+            panic!("the endpoint table of {} is wrong: {error}", self.name)
+        });
+        BuiltMicroservice {
             name: self.name,
-            endpoints: self.endpoints,
-            router: self.router.with_state(state),
+            router: router.with_state(state),
+            endpoints,
         }
     }
 }
 
-impl Microservice {
+impl BuiltMicroservice {
     /// The microservice's name, its path prefix behind the gateway.
     pub fn name(&self) -> &'static str {
         self.name
     }
 
     /// The endpoints, as declared.
-    pub fn endpoints(&self) -> &[Endpoint] {
+    pub fn endpoints(&self) -> &Endpoints {
         &self.endpoints
     }
-}
 
-/// `path` with its parameters named by position (`/roles/{p0}/resources/{p1}`): REGARDS names
-/// the same segment differently on different methods (`{microservice}` on GET,
-/// `{resources_access_id}` on DELETE), which one router cannot hold; handlers read parameters
-/// by position.
-fn positional(path: &str) -> String {
-    let mut routed = String::with_capacity(path.len());
-    let mut rest = path;
-    let mut index = 0;
-    while let Some(start) = rest.find('{') {
-        let Some(end) = rest[start..].find('}') else {
-            break;
-        };
-        routed.push_str(&rest[..start]);
-        routed.push_str(&format!("{{p{index}}}"));
-        index += 1;
-        rest = &rest[start + end + 1..];
+    /// Its router, each request decided by `access` (REGARDS-managed access), under
+    /// `/api/v1/<name>`: the service sees its own paths, as behind REGARDS' gateway.
+    pub fn guarded_by(self, access: &ManagedAccess) -> Router {
+        let prefix = format!("{API_PREFIX}/{}", self.name);
+        Router::new().nest(&prefix, self.router.route_layer(access.layer()))
     }
-    routed.push_str(rest);
-    routed
 }
 
 /// The gateway: `public` routes as they are (the token endpoint authenticates its client
@@ -142,13 +115,11 @@ pub fn gateway(
     verifier: Verifier,
     request_timeout: Duration,
     public: Router,
-    microservices: impl IntoIterator<Item = Microservice>,
+    microservices: impl IntoIterator<Item = Router>,
 ) -> Router {
     let protected = microservices
         .into_iter()
-        .fold(Router::new(), |router, microservice| {
-            router.merge(microservice.router)
-        })
+        .fold(Router::new(), Router::merge)
         // Anonymous requests naming a project (`scope`) are served as its PUBLIC user.
         .layer(BearerAuthLayer::new(verifier).allow_public());
     public

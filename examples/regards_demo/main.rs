@@ -32,8 +32,12 @@
 //!
 //! The projects are `project1`, `project2` and every other one a user has a role on. rs-admin
 //! keeps the access rights of each (roles, the endpoints every microservice registers at
-//! start-up, grants), with REGARDS' paths and payloads; every route is guarded by its REGARDS
-//! default role.
+//! start-up, grants), with REGARDS' paths and payloads. Every microservice, rs-admin included,
+//! uses REGARDS-managed access (`regards_auth::managed`): it registers its endpoints with this
+//! rs-admin over HTTP, reads the rights administrators grant, and follows their changes
+//! (rs-admin's events, and a refresh every `REGARDS_DEMO_REFRESH_SECONDS`, 30 by default).
+//! `REGARDS_DEMO_TRUSTED_PROXIES` lists the proxies whose `X-Forwarded-For` / `Forwarded`
+//! the roles' address filters believe (none by default).
 
 pub mod admin;
 mod admin_instance;
@@ -47,6 +51,7 @@ mod notifier;
 use std::sync::Arc;
 
 use axum::Router;
+use regards_auth::managed::ManagedAccess;
 
 // Every crate that includes the demo uses `DemoConfig`; only some use the others.
 #[allow(unused_imports)]
@@ -79,7 +84,9 @@ async fn main() -> std::process::ExitCode {
             })?;
         let addr = listener.local_addr().map_err(|error| error.to_string())?;
         println!("REGARDS demo listening on http://{addr}");
-        axum::serve(listener, app(config))
+        // The peer address reaches the services (`ConnectInfo`) for the roles' address filters.
+        let app = app(config).into_make_service_with_connect_info::<std::net::SocketAddr>();
+        axum::serve(listener, app)
             .with_graceful_shutdown(shutdown)
             .await
             .map_err(|error| error.to_string())
@@ -95,35 +102,99 @@ async fn main() -> std::process::ExitCode {
 
 /// The demo REGARDS stack: the token endpoint and the microservices behind the gateway.
 pub fn app(config: DemoConfig) -> Router {
-    app_with_events(config, RightsEvents::default())
+    demo(config, RightsEvents::default()).router
 }
 
-/// [`app`], its rs-admin publishing rights changes on `events`.
-pub fn app_with_events(config: DemoConfig, events: RightsEvents) -> Router {
+/// The demo's router, and the managed access of each of its microservices.
+pub struct Demo {
+    /// The gateway and everything behind it.
+    pub router: Router,
+    /// rs-notifier's, rs-admin's, rs-catalog's and rs-admin-instance's managed access.
+    pub services: Vec<ManagedAccess>,
+}
+
+impl Demo {
+    /// Waits until every service has registered its endpoints with rs-admin and read its
+    /// rights, for every project; `false` if that takes longer than `timeout`.
+    #[allow(dead_code, reason = "tests wait for it; the binary serves at once")]
+    pub async fn managed(&self, timeout: std::time::Duration) -> bool {
+        let ready = || {
+            self.services.iter().all(|service| {
+                let health = service.health();
+                health.is_up_to_date() && health.projects.iter().all(|p| p.registered)
+            })
+        };
+        let deadline = tokio::time::Instant::now() + timeout;
+        while !ready() {
+            if tokio::time::Instant::now() >= deadline {
+                return false;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        true
+    }
+}
+
+/// Builds the demo, and starts each microservice's REGARDS-managed access on the current tokio
+/// runtime: it registers its endpoints with the demo's rs-admin over HTTP (at
+/// [`DemoConfig::admin_url`]), for every project, reads its rights, and reads them again every
+/// refresh period and on every rights event rs-admin publishes.
+pub fn demo(config: DemoConfig, events: RightsEvents) -> Demo {
     let config = Arc::new(config);
     let projects = config.projects();
-    let rights = Arc::new(admin::RightsService::new(&projects, events));
+    let rights = Arc::new(admin::RightsService::new(&projects, events.clone()));
     let instance = admin_instance::Instance {
         logins: config.users.iter().map(|user| user.login.clone()).collect(),
-        projects,
+        projects: projects.clone(),
     };
     let microservices = [
         notifier::microservice(),
-        admin::microservice(rights.clone()),
+        admin::microservice(rights),
         catalog::microservice(),
         admin_instance::microservice(instance),
     ];
-    // Each REGARDS microservice registers its endpoints with rs-admin, for every project, when
-    // it starts.
-    for microservice in &microservices {
-        rights.register_everywhere(microservice.name(), microservice.endpoints());
+    let mut services = Vec::new();
+    let mut routers = Vec::new();
+    for microservice in microservices {
+        let access = ManagedAccess::builder(microservice.name(), microservice.endpoints().clone())
+            .admin_url(config.admin_url())
+            .system_tokens(config.issuer.clone())
+            .projects(projects.iter().cloned())
+            .refresh_period(config.refresh_period)
+            .trusted_proxies(config.trusted_proxies.clone())
+            .build()
+            .unwrap_or_else(|error| panic!("{}: {error}", microservice.name()));
+        follow(&events, &access);
+        access.spawn().detach();
+        routers.push(microservice.guarded_by(&access));
+        services.push(access);
     }
-    gateway::gateway(
+    let router = gateway::gateway(
         config.verifier.clone(),
         config.request_timeout,
         authentication::router(config.clone()),
-        microservices,
-    )
+        routers,
+    );
+    Demo { router, services }
+}
+
+/// Re-reads `access`'s rights in a project when rs-admin says they changed, as a REGARDS
+/// service does on `RoleEvent` (any role) and `ResourceAccessEvent` (its own resources).
+fn follow(events: &RightsEvents, access: &ManagedAccess) {
+    let access = access.clone();
+    events.subscribe(move |event: RightsEvent| {
+        let access = access.clone();
+        async move {
+            let concerned = event
+                .microservice
+                .as_deref()
+                .is_none_or(|microservice| microservice == access.microservice());
+            if concerned {
+                // A failure is logged and in the health; the periodic refresh catches up.
+                let _ = access.refresh(&event.project).await;
+            }
+        }
+    });
 }
 
 /// Installs the Ctrl-C (SIGINT) and SIGTERM handlers now, so that a signal sent as soon as the

@@ -10,10 +10,10 @@ use axum::http::{Method, StatusCode};
 use regards_auth::{Claims, Role};
 use serde_json::{Map, Value, json};
 
-use super::gateway::{Microservice, Refusal};
+use super::gateway::{BuiltMicroservice, Microservice, Refusal};
 
 /// rs-notifier's endpoints, with REGARDS' default role for each.
-pub fn microservice() -> Microservice {
+pub fn microservice() -> BuiltMicroservice {
     Microservice::new("rs-notifier")
         .endpoint(
             Method::GET,

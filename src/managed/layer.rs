@@ -104,12 +104,9 @@ impl Shared {
         let fallback = if self.settings.strict {
             Fallback::Refuse
         } else {
-            let declared = self.endpoints.get(endpoint).expect("a found endpoint");
-            Fallback::Defaults {
-                default_role: declared.access().role(),
-                hierarchy: &self.settings.default_hierarchy,
-            }
+            Fallback::Defaults(&self.settings.default_hierarchy)
         };
+        let declared = self.endpoints.get(endpoint).expect("a found endpoint");
         let rights = self.rights.load();
         let caller = Caller {
             role: &claims.role,
@@ -118,6 +115,7 @@ impl Shared {
         decide(
             &caller,
             endpoint,
+            declared.access().role(),
             rights.get(claims.tenant.as_str()).map(Arc::as_ref),
             fallback,
             || self.settings.trusted_proxies.client_address(request),

@@ -147,43 +147,47 @@ pub(crate) struct Caller<'a> {
     pub(crate) anonymous: bool,
 }
 
-/// REGARDS' decision for `caller` on endpoint `endpoint`, given the project's administered
-/// rights (`None` before the first successful fetch) and a way to learn the client address (only
-/// asked when the caller's role has an address filter).
+/// REGARDS' decision for `caller` on endpoint `endpoint` (declared with `default_role`), given
+/// the project's administered rights (`None` before the first successful fetch) and a way to
+/// learn the client address (only asked when the caller's role has an address filter).
 ///
-/// The order is REGARDS' filter chain: the address filter (`IPFilter`, 401), then the voters
-/// (system roles, INSTANCE_ADMIN and PROJECT_ADMIN pass), then the endpoint's granted roles
-/// (403).
+/// The order is REGARDS' filter chain: the address filter (`IPFilter`, 401), then the voters,
+/// then the endpoint's granted roles (403). The voters: system roles and INSTANCE_ADMIN pass;
+/// an endpoint whose default role is PUBLIC is open to every caller (REGARDS'
+/// `InstancePublicAccessVoter`, on in every service); PROJECT_ADMIN passes, except on endpoints
+/// whose default role is INSTANCE_ADMIN (a deliberate difference: REGARDS' project-admin voter
+/// would let any project's administrator call instance-wide endpoints).
 pub(crate) fn decide(
     caller: &Caller<'_>,
     endpoint: usize,
+    default_role: &Role,
     rights: Option<&ProjectRights>,
     fallback: Fallback<'_>,
     client_address: impl FnOnce() -> Option<IpAddr>,
 ) -> Result<(), AuthError> {
     let role = caller.role;
-    let super_role = matches!(role, Role::System(_) | Role::InstanceAdmin);
+    let exempt_from_address_filter = matches!(role, Role::System(_) | Role::InstanceAdmin);
     let role_rights = rights.and_then(|rights| rights.roles.get(role));
-    if !super_role && let Some(role_rights) = role_rights {
+    if !exempt_from_address_filter && let Some(role_rights) = role_rights {
         address_filter(&role_rights.addresses, client_address)?;
     }
-    if super_role || *role == Role::ProjectAdmin {
+    let voted = match role {
+        Role::System(_) | Role::InstanceAdmin => true,
+        Role::ProjectAdmin => *default_role != Role::InstanceAdmin,
+        _ => false,
+    };
+    if voted || *default_role == Role::Public {
         return Ok(());
     }
-    let granted = match rights {
-        Some(_) => role_rights.is_some_and(|role_rights| {
+    let granted = match (rights, fallback) {
+        (Some(_), _) => role_rights.is_some_and(|role_rights| {
             role_rights
                 .granted
                 .get(endpoint / 64)
                 .is_some_and(|word| word & (1 << (endpoint % 64)) != 0)
         }),
-        None => match fallback {
-            Fallback::Defaults {
-                default_role,
-                hierarchy,
-            } => hierarchy.reaches(role, default_role),
-            Fallback::Refuse => return Err(AuthError::RightsUnavailable),
-        },
+        (None, Fallback::Defaults(hierarchy)) => hierarchy.reaches(role, default_role),
+        (None, Fallback::Refuse) => return Err(AuthError::RightsUnavailable),
     };
     match (granted, caller.anonymous) {
         (true, _) => Ok(()),
@@ -195,11 +199,9 @@ pub(crate) fn decide(
 /// How to decide for a project whose rights were never fetched.
 #[derive(Clone, Copy)]
 pub(crate) enum Fallback<'a> {
-    /// From the endpoint's default role, through the native role hierarchy.
-    Defaults {
-        default_role: &'a Role,
-        hierarchy: &'a RoleHierarchy,
-    },
+    /// From the endpoint's default role, through this hierarchy (the native one unless
+    /// configured).
+    Defaults(&'a RoleHierarchy),
     /// Refuse (REGARDS' own behaviour: no rights loaded, no access).
     Refuse,
 }
@@ -287,11 +289,9 @@ mod tests {
                 anonymous: false,
             },
             endpoint,
+            &default_role,
             rights,
-            Fallback::Defaults {
-                default_role: &default_role,
-                hierarchy: &hierarchy,
-            },
+            Fallback::Defaults(&hierarchy),
             || address.parse().ok(),
         )
     }
@@ -387,6 +387,7 @@ mod tests {
                     anonymous: false,
                 },
                 1,
+                &Role::Exploit,
                 None,
                 Fallback::Refuse,
                 || None,
@@ -405,11 +406,83 @@ mod tests {
                 anonymous: true,
             },
             1,
+            &Role::Exploit,
             Some(&rights),
             Fallback::Refuse,
             || None,
         );
         assert_eq!(verdict, Err(AuthError::MissingCredentials));
+    }
+
+    fn decide_on(
+        role: &Role,
+        default_role: &Role,
+        rights: Option<&ProjectRights>,
+    ) -> Result<(), AuthError> {
+        decide(
+            &Caller {
+                role,
+                anonymous: false,
+            },
+            0,
+            default_role,
+            rights,
+            Fallback::Refuse,
+            || None,
+        )
+    }
+
+    #[test]
+    fn public_default_endpoints_are_open_to_every_caller_as_regards_public_voter() {
+        // Granted to nobody, known role or not, rights read or not.
+        let rights = rights(&[role("PUBLIC", &[])], &[]);
+        for caller in [
+            Role::Public,
+            Role::RegisteredUser,
+            Role::Custom("GHOST".into()),
+        ] {
+            assert_eq!(
+                decide_on(&caller, &Role::Public, Some(&rights)),
+                Ok(()),
+                "{caller}"
+            );
+            assert_eq!(decide_on(&caller, &Role::Public, None), Ok(()), "{caller}");
+        }
+    }
+
+    #[test]
+    fn public_default_endpoints_still_filter_addresses() {
+        let rights = rights(&[role("REGISTERED_USER", &[r"10\..*"])], &[]);
+        let verdict = decide(
+            &Caller {
+                role: &Role::RegisteredUser,
+                anonymous: false,
+            },
+            0,
+            &Role::Public,
+            Some(&rights),
+            Fallback::Refuse,
+            || "192.0.2.1".parse().ok(),
+        );
+        assert_eq!(verdict, Err(AuthError::AddressNotAllowed));
+    }
+
+    #[test]
+    fn project_admin_does_not_pass_instance_admin_endpoints() {
+        let rights = rights(&[role("PROJECT_ADMIN", &[])], &[]);
+        assert_eq!(
+            decide_on(&Role::ProjectAdmin, &Role::InstanceAdmin, Some(&rights)),
+            Err(AuthError::InsufficientRole)
+        );
+        assert_eq!(
+            decide_on(&Role::ProjectAdmin, &Role::InstanceAdmin, None),
+            Err(AuthError::RightsUnavailable)
+        );
+        assert_eq!(
+            decide_on(&Role::InstanceAdmin, &Role::InstanceAdmin, None),
+            Ok(())
+        );
+        assert_eq!(decide_on(&Role::ProjectAdmin, &Role::Admin, None), Ok(()));
     }
 
     #[test]

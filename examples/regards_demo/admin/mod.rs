@@ -20,11 +20,11 @@ use regards_auth::Role;
 use serde::de::DeserializeOwned;
 
 use super::events::{RightsEvent, RightsEvents};
-use super::gateway::{Endpoint, Microservice, Refusal};
-use rights::{Caller, Changes, DefaultRole, Mapping, ProjectRights, RightsError};
+use super::gateway::{BuiltMicroservice, Microservice, Refusal};
+use rights::{Caller, Changes, ProjectRights, RightsError};
 
 /// rs-admin's endpoints, with REGARDS' default role for each.
-pub fn microservice(service: std::sync::Arc<RightsService>) -> Microservice {
+pub fn microservice(service: std::sync::Arc<RightsService>) -> BuiltMicroservice {
     const RESOURCES: &str = "/resources/microservices/{microservicename}";
     Microservice::new("rs-admin")
         .endpoint(
@@ -163,22 +163,6 @@ impl RightsService {
         }
     }
 
-    /// Registers a microservice's endpoints in every project, as a system token would: what
-    /// each REGARDS service does at start-up.
-    pub fn register_everywhere(&self, microservice: &str, endpoints: &[Endpoint]) {
-        let mappings: Vec<Mapping> = endpoints.iter().map(mapping).collect();
-        for (project, rights) in self.lock().iter_mut() {
-            if let Err(error) = rights.register(microservice, &mappings, Caller::Instance) {
-                tracing::warn!(
-                    project,
-                    microservice,
-                    error = error.message(),
-                    "cannot register the endpoints"
-                );
-            }
-        }
-    }
-
     fn lock(&self) -> MutexGuard<'_, BTreeMap<String, ProjectRights>> {
         self.projects.lock().unwrap_or_else(PoisonError::into_inner)
     }
@@ -217,17 +201,6 @@ impl RightsService {
 }
 
 const NO_SUCH_PROJECT: Refusal = Refusal(StatusCode::NOT_FOUND, "No such project");
-
-/// A declared endpoint as its microservice registers it.
-fn mapping(endpoint: &Endpoint) -> Mapping {
-    let role = DefaultRole::from_name(&endpoint.role.to_string());
-    Mapping {
-        path: endpoint.path.to_owned(),
-        verb: endpoint.method.as_str().to_owned(),
-        controller: endpoint.controller.to_owned(),
-        access: role.map(|role| (role, endpoint.description.to_owned())),
-    }
-}
 
 /// The caller's role as rs-admin's checks see it. REGARDS' `RoleAuthority` reads `X` and
 /// `ROLE_X` as the same role.
