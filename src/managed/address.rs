@@ -183,20 +183,28 @@ fn node_address(node: &str) -> Option<IpAddr> {
         .map(|socket| canonical(socket.ip()))
 }
 
-/// The texts an address is matched as: the dotted IPv4 form, or for IPv6 both Java's form
-/// (`0:0:0:0:0:0:0:1`, what `getRemoteAddr()` gives REGARDS' filter, so patterns written for
-/// REGARDS keep working) and the RFC 5952 form (`::1`).
-pub(crate) fn address_texts(address: IpAddr) -> Vec<String> {
+/// Whether `matches` accepts one of the texts an address is matched as: the dotted IPv4 form,
+/// or for IPv6 both Java's form (`0:0:0:0:0:0:0:1`, what `getRemoteAddr()` gives REGARDS'
+/// filter, so patterns written for REGARDS keep working) and the RFC 5952 form (`::1`). The
+/// texts are written on the stack.
+pub(crate) fn any_address_text(address: IpAddr, mut matches: impl FnMut(&str) -> bool) -> bool {
+    use std::io::Write;
+    let mut buffer = [0u8; 48];
+    let mut text = |write: &dyn Fn(&mut &mut [u8]) -> std::io::Result<()>| {
+        let mut rest = &mut buffer[..];
+        let room = rest.len();
+        if write(&mut rest).is_err() {
+            return false;
+        }
+        let written = room - rest.len();
+        std::str::from_utf8(&buffer[..written]).is_ok_and(&mut matches)
+    };
     match address {
-        IpAddr::V4(v4) => vec![v4.to_string()],
+        IpAddr::V4(v4) => text(&|out| write!(out, "{v4}")),
         IpAddr::V6(v6) => {
-            let java = v6
-                .segments()
-                .iter()
-                .map(|segment| format!("{segment:x}"))
-                .collect::<Vec<_>>()
-                .join(":");
-            vec![java, v6.to_string()]
+            let [a, b, c, d, e, f, g, h] = v6.segments();
+            text(&|out| write!(out, "{a:x}:{b:x}:{c:x}:{d:x}:{e:x}:{f:x}:{g:x}:{h:x}"))
+                || text(&|out| write!(out, "{v6}"))
         }
     }
 }
@@ -339,13 +347,29 @@ mod tests {
         assert!(TrustedProxies::new(["gateway"]).is_err());
     }
 
+    fn texts(address: &str) -> Vec<String> {
+        let mut texts = Vec::new();
+        any_address_text(ip(address), |text| {
+            texts.push(text.to_owned());
+            false
+        });
+        texts
+    }
+
     #[test]
     fn ipv6_is_matched_in_java_and_rfc5952_forms() {
-        assert_eq!(address_texts(ip("::1")), ["0:0:0:0:0:0:0:1", "::1"]);
+        assert_eq!(texts("::1"), ["0:0:0:0:0:0:0:1", "::1"]);
         assert_eq!(
-            address_texts(ip("2001:db8::a:1")),
+            texts("2001:db8::a:1"),
             ["2001:db8:0:0:0:0:a:1", "2001:db8::a:1"]
         );
-        assert_eq!(address_texts(ip("127.0.0.1")), ["127.0.0.1"]);
+        assert_eq!(
+            texts("ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff"),
+            [
+                "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff",
+                "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff"
+            ]
+        );
+        assert_eq!(texts("255.255.255.255"), ["255.255.255.255"]);
     }
 }

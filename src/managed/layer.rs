@@ -27,8 +27,8 @@ use crate::reject::{RegardsRejection, Reject, rejection};
 ///
 /// It reads the caller's [`Claims`]: install it inside
 /// [`BearerAuthLayer`](crate::BearerAuthLayer). Without claims it fails closed (500, logged).
-/// The decision reads one immutable snapshot of the rights (no lock) and allocates nothing,
-/// except to print the client address when the role has an address filter.
+/// The decision reads one immutable snapshot of the rights (no lock) and allocates nothing
+/// (a client address a role's filter reads is written on the stack).
 #[derive(Clone)]
 pub struct ManagedAccessLayer<R = RegardsRejection> {
     shared: Arc<Shared>,

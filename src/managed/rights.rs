@@ -8,9 +8,9 @@ use std::collections::HashMap;
 use std::net::IpAddr;
 use std::time::SystemTime;
 
-use regex::{RegexSet, RegexSetBuilder};
+use regex::{Regex, RegexBuilder};
 
-use super::address::address_texts;
+use super::address::any_address_text;
 use super::endpoint::Endpoints;
 use crate::AuthError;
 use crate::role::{Role, RoleHierarchy};
@@ -53,8 +53,9 @@ struct RoleRights {
 enum Addresses {
     /// No restriction.
     Anywhere,
-    /// The client address must match one of these (whole-string matches).
-    Only(RegexSet),
+    /// The client address must match this: the administrators' patterns as one alternation,
+    /// each matching the whole address.
+    Only(Regex),
     /// An administrator wrote a pattern that does not compile: the role is refused everywhere
     /// until it is fixed (failing closed), and the refresh logged it.
     Invalid,
@@ -128,17 +129,24 @@ impl ProjectRights {
 }
 
 /// Compiles a role's patterns as Java's `Pattern.matcher(address).matches()` reads them: each
-/// must match the whole address. `None` if one does not compile.
+/// must match the whole address. `None` if one does not compile (each is checked on its own, so
+/// that no pattern can unbalance the alternation).
 fn compile(patterns: &[String]) -> Option<Addresses> {
     if patterns.is_empty() {
         return Some(Addresses::Anywhere);
     }
-    RegexSetBuilder::new(patterns.iter().map(|pattern| format!("^(?:{pattern})$")))
-        .size_limit(PATTERN_SIZE_LIMIT)
-        .dfa_size_limit(PATTERN_SIZE_LIMIT)
-        .build()
-        .ok()
-        .map(Addresses::Only)
+    let build = |pattern: &str| {
+        RegexBuilder::new(pattern)
+            .size_limit(PATTERN_SIZE_LIMIT)
+            .dfa_size_limit(PATTERN_SIZE_LIMIT)
+            .build()
+            .ok()
+    };
+    for pattern in patterns {
+        build(&format!("^(?:{pattern})$"))?;
+    }
+    let alternation: Vec<String> = patterns.iter().map(|p| format!("(?:{p})")).collect();
+    build(&format!("^(?:{})$", alternation.join("|"))).map(Addresses::Only)
 }
 
 /// What the managed decision needs to know of a request.
@@ -213,11 +221,8 @@ fn address_filter(
     let allowed = match addresses {
         Addresses::Anywhere => true,
         Addresses::Invalid => false,
-        Addresses::Only(patterns) => client_address().is_some_and(|address| {
-            address_texts(address)
-                .iter()
-                .any(|text| patterns.is_match(text))
-        }),
+        Addresses::Only(patterns) => client_address()
+            .is_some_and(|address| any_address_text(address, |text| patterns.is_match(text))),
     };
     if allowed {
         Ok(())
