@@ -172,8 +172,8 @@ impl ManagedAccess {
         if project.is_empty() {
             return Err(ManagedConfigError::EmptyProject);
         }
-        if self.state(project, |_| ()).is_none() {
-            self.shared.insert_project(project);
+        if self.shared.insert_project(project) {
+            self.shared.log_new_projects(project);
             self.shared.new_project.notify_one();
         }
         Ok(())
@@ -387,7 +387,7 @@ impl ManagedAccess {
     /// Installs `rights` for `project` as if rs-admin had answered them (tests of the layer).
     #[cfg(test)]
     pub(crate) fn install(&self, project: &str, rights: ProjectRights) {
-        self.shared.insert_project(project);
+        self.add_project(project).expect("a project name");
         self.shared.swap(project, Some(Arc::new(rights)));
     }
 }
@@ -405,17 +405,31 @@ impl Shared {
         self.projects.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    fn insert_project(&self, project: &str) {
+    /// Serves `project` from now on; `true` if it is new.
+    fn insert_project(&self, project: &str) -> bool {
         let mut projects = self.lock_projects();
-        if !projects.contains_key(project) {
-            if !self.settings.strict {
-                tracing::info!(
-                    microservice = self.admin.microservice,
-                    project,
-                    "deciding from the declared default roles until rs-admin's rights are read"
-                );
-            }
-            projects.insert(project.to_owned(), ProjectState::default());
+        if projects.contains_key(project) {
+            return false;
+        }
+        projects.insert(project.to_owned(), ProjectState::default());
+        true
+    }
+
+    /// Says how `projects`, just added, are decided until rs-admin answers.
+    fn log_new_projects(&self, projects: &str) {
+        let microservice = &self.admin.microservice;
+        if self.settings.strict {
+            tracing::info!(
+                microservice,
+                projects,
+                "refusing all but super roles until rs-admin's rights are read (strict)"
+            );
+        } else {
+            tracing::info!(
+                microservice,
+                projects,
+                "deciding from the declared default roles until rs-admin's rights are read"
+            );
         }
     }
 
@@ -695,8 +709,14 @@ impl ManagedAccessBuilder {
             projects: Mutex::new(BTreeMap::new()),
             new_project: tokio::sync::Notify::new(),
         });
-        for project in &self.projects {
-            shared.insert_project(project);
+        let added: Vec<&str> = self
+            .projects
+            .iter()
+            .filter(|project| shared.insert_project(project))
+            .map(String::as_str)
+            .collect();
+        if !added.is_empty() {
+            shared.log_new_projects(&added.join(", "));
         }
         Ok(ManagedAccess { shared })
     }

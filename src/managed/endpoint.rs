@@ -119,6 +119,9 @@ impl Endpoint {
     }
 }
 
+/// The methods declared on one path shape, each with its endpoint's index.
+type MethodIndex = Vec<(Method, usize)>;
+
 /// The HTTP methods rs-admin stores (Spring's `RequestMethod`).
 const REGARDS_METHODS: [Method; 8] = [
     Method::GET,
@@ -162,7 +165,7 @@ const REGARDS_METHODS: [Method; 8] = [
 pub struct Endpoints {
     list: Vec<Endpoint>,
     /// Path template -> the methods declared on it, with each endpoint's index in `list`.
-    matcher: matchit::Router<Vec<(Method, usize)>>,
+    matcher: matchit::Router<MethodIndex>,
 }
 
 impl Endpoints {
@@ -172,7 +175,7 @@ impl Endpoints {
         // Templates are matched by their shape: REGARDS names a segment differently on
         // different methods (`/roles/{role_name}/resources/{microservice}` on GET,
         // `.../{resources_access_id}` on DELETE), which is one path for a router.
-        let mut by_shape: Vec<(String, &str, Vec<(Method, usize)>)> = Vec::new();
+        let mut by_shape: Vec<(String, &str, MethodIndex)> = Vec::new();
         let mut seen: HashMap<(Method, String), &str> = HashMap::new();
         for (index, endpoint) in list.iter().enumerate() {
             check(endpoint)?;
