@@ -646,6 +646,42 @@ async fn a_method_not_declared_on_a_declared_path_is_refused_even_to_super_roles
     }
 }
 
+#[tokio::test]
+async fn a_project_no_service_serves_is_refused_to_every_role_but_the_super_ones() {
+    let stack = Stack::start().await;
+    let recipients = "/api/v1/rs-notifier/recipients";
+    // No rights will ever be read for project9: REGARDS' services hold no authorities for its
+    // tenant and refuse; the declared defaults are only for served projects not read yet.
+    for role in [Role::RegisteredUser, Role::Exploit, Role::Admin] {
+        let reply = stack
+            .get(recipients, &stack.token(role.clone(), "project9"))
+            .await;
+        assert_eq!(reply.status, 403, "{role} of project9");
+        assert_eq!(reply.challenge(), Some(INSUFFICIENT_SCOPE));
+        let served = stack
+            .get(recipients, &stack.token(role.clone(), "project1"))
+            .await;
+        let expected = if role == Role::RegisteredUser {
+            403
+        } else {
+            200
+        };
+        assert_eq!(served.status, expected, "{role} of project1");
+    }
+    for role in [Role::ProjectAdmin, Role::InstanceAdmin] {
+        let reply = stack
+            .get(recipients, &stack.token(role.clone(), "project9"))
+            .await;
+        assert_eq!(reply.status, 200, "{role} of project9");
+    }
+    // PUBLIC endpoints stay open to the public of any project.
+    let search = "/api/v1/rs-catalog/engines/legacy/entities/search?scope=project9";
+    assert_eq!(
+        stack.send(Method::GET, search, None, &[], "").await.status,
+        200
+    );
+}
+
 // ---- registration -------------------------------------------------------------------------------
 
 #[tokio::test]
