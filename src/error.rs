@@ -65,7 +65,8 @@ pub enum AuthError {
     /// `authorizedAddresses` in rs-admin), and this request comes from another one, or from an
     /// address that cannot be told. REGARDS' address filter answers 401 too.
     AddressNotAllowed,
-    /// Managed access in strict mode: the project's rights were never read from rs-admin.
+    /// Managed access: the project's rights are not known: the service does not serve the
+    /// project, or, in strict mode, has not read them from rs-admin yet.
     RightsUnavailable,
 }
 

@@ -1,7 +1,7 @@
 //! [`ManagedAccess`]: the service's endpoints, the rights rs-admin grants on them per project,
 //! and the work that keeps those rights up to date.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::{Arc, Mutex, PoisonError, Weak};
 use std::time::{Duration, SystemTime};
 
@@ -85,6 +85,9 @@ pub(crate) struct Shared {
     pub(crate) rights: ArcSwap<RightsByProject>,
     /// Serialises the writers of `rights` (never taken on the request path).
     rights_writer: Mutex<()>,
+    /// The projects served, read lock-free by a request on a project without rights; written
+    /// under the `projects` lock.
+    pub(crate) served: ArcSwap<HashSet<String>>,
     /// Health and bookkeeping per project (never taken on the request path).
     projects: Mutex<BTreeMap<String, ProjectState>>,
     /// Wakes the refresher when a project is added.
@@ -412,6 +415,9 @@ impl Shared {
             return false;
         }
         projects.insert(project.to_owned(), ProjectState::default());
+        let mut served = HashSet::clone(&self.served.load());
+        served.insert(project.to_owned());
+        self.served.store(Arc::new(served));
         true
     }
 
@@ -706,6 +712,7 @@ impl ManagedAccessBuilder {
             },
             rights: ArcSwap::from_pointee(RightsByProject::new()),
             rights_writer: Mutex::new(()),
+            served: ArcSwap::from_pointee(HashSet::new()),
             projects: Mutex::new(BTreeMap::new()),
             new_project: tokio::sync::Notify::new(),
         });

@@ -23,7 +23,8 @@ use crate::reject::{RegardsRejection, Reject, rejection};
 /// PROJECT_ADMIN pass; any other role must be granted the endpoint in the caller's project
 /// (else 403, or 401 for an anonymous caller). Before the project's rights are first read,
 /// the endpoint's default role decides through the native hierarchy (or, strict, nobody but
-/// the super roles passes).
+/// the super roles passes). On a project the service does not serve, nobody but the super
+/// roles passes (403), as in REGARDS, where such a tenant has no authorities.
 ///
 /// It reads the caller's [`Claims`]: install it inside
 /// [`BearerAuthLayer`](crate::BearerAuthLayer). Without claims it fails closed (500, logged).
@@ -101,13 +102,17 @@ impl Shared {
         let Some(endpoint) = self.endpoints.find(request.method(), request.uri().path()) else {
             return Err(AuthError::EndpointNotDeclared);
         };
-        let fallback = if self.settings.strict {
+        let declared = self.endpoints.get(endpoint).expect("a found endpoint");
+        let rights = self.rights.load();
+        let project_rights = rights.get(claims.tenant.as_str()).map(Arc::as_ref);
+        // The defaults stand in for rights not read yet; a project this service does not serve
+        // will never have any, and REGARDS, holding no authorities for it, refuses.
+        let unserved = || !self.served.load().contains(claims.tenant.as_str());
+        let fallback = if self.settings.strict || (project_rights.is_none() && unserved()) {
             Fallback::Refuse
         } else {
             Fallback::Defaults(&self.settings.default_hierarchy)
         };
-        let declared = self.endpoints.get(endpoint).expect("a found endpoint");
-        let rights = self.rights.load();
         let caller = Caller {
             role: &claims.role,
             anonymous: claims.is_anonymous(),
@@ -116,7 +121,7 @@ impl Shared {
             &caller,
             endpoint,
             declared.access().role(),
-            rights.get(claims.tenant.as_str()).map(Arc::as_ref),
+            project_rights,
             fallback,
             || self.settings.trusted_proxies.client_address(request),
         )
@@ -423,6 +428,39 @@ mod tests {
         )
         .await;
         refused_with(&response, AuthError::MissingCredentials);
+    }
+
+    #[tokio::test]
+    async fn a_project_not_served_is_refused_but_to_super_roles() {
+        let access = access(false);
+        let response = call(
+            &access,
+            Method::GET,
+            "/recipients",
+            caller(Role::Admin, "project9"),
+            IN_RANGE,
+        )
+        .await;
+        refused_with(&response, AuthError::RightsUnavailable);
+        let response = call(
+            &access,
+            Method::GET,
+            "/recipients",
+            caller(Role::ProjectAdmin, "project9"),
+            IN_RANGE,
+        )
+        .await;
+        assert_eq!(response.body(), "ran");
+        access.add_project("project9").unwrap();
+        let response = call(
+            &access,
+            Method::GET,
+            "/recipients",
+            caller(Role::Admin, "project9"),
+            IN_RANGE,
+        )
+        .await;
+        assert_eq!(response.body(), "ran", "served, not read yet: the defaults");
     }
 
     #[tokio::test]
