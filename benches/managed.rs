@@ -60,7 +60,7 @@ fn static_guard() -> Router {
 
 fn managed(access: &ManagedAccess, router: Router) -> Router {
     router
-        .layer(access.layer())
+        .route_layer(access.layer())
         .layer(BearerAuthLayer::new(verifier()))
         .with_state(())
 }

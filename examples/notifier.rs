@@ -65,7 +65,7 @@ pub fn routes() -> Routes {
 /// health endpoint outside them (as Spring's actuator) that tells where the rights stand.
 pub fn app(router: Router, access: ManagedAccess, verifier: Verifier) -> Router {
     router
-        .layer(access.layer())
+        .route_layer(access.layer())
         .layer(BearerAuthLayer::new(verifier))
         .merge(
             Router::new()

@@ -36,7 +36,7 @@
 //!     .build()?;
 //! let _refresher = access.spawn();
 //! let app: axum::Router = router
-//!     .layer(access.layer())
+//!     .route_layer(access.layer())
 //!     .layer(BearerAuthLayer::new(Verifier::from_env()?));
 //! # Ok(()) }
 //! ```

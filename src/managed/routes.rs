@@ -36,7 +36,9 @@ use super::error::ManagedConfigError;
 ///
 /// The router has no authorization of its own: add
 /// [`ManagedAccess::layer`](super::ManagedAccess::layer) (built from the returned endpoints)
-/// with `Router::layer`, so that it covers the fallback too.
+/// with `Router::route_layer` once every route is added: every route is then decided, an
+/// unknown path still gets axum's 404, and a method declared on no endpoint of a path gets 403
+/// (the layer cannot tell whether the router would have answered it).
 pub struct Routes<S = ()> {
     controller: String,
     declared: Vec<(Endpoint, Option<MethodRouter<S>>)>,
