@@ -16,7 +16,7 @@ use regards_auth::client::{
 use tower::{Layer, ServiceExt, service_fn};
 
 #[allow(dead_code)]
-#[path = "../examples/regards_demo.rs"]
+#[path = "../examples/regards_demo/main.rs"]
 mod regards_demo;
 
 fn client(c: &mut Criterion) {
@@ -28,7 +28,9 @@ fn client(c: &mut Criterion) {
     let addr = rt.block_on(async {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
-        let app = regards_demo::app(regards_demo::DemoConfig::development());
+        let mut config = regards_demo::DemoConfig::development();
+        config.addr = addr;
+        let app = regards_demo::app(config);
         tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
         addr
     });

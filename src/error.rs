@@ -19,7 +19,8 @@ use http::{HeaderValue, StatusCode};
 /// | [`MissingCredentials`](Self::MissingCredentials) | 401 | (none) |
 /// | [`MultipleCredentials`](Self::MultipleCredentials), [`TokenInQuery`](Self::TokenInQuery), [`InvalidScope`](Self::InvalidScope) | 400 | `invalid_request` |
 /// | [`MalformedToken`](Self::MalformedToken), [`TokenTooLarge`](Self::TokenTooLarge), [`UnsupportedAlgorithm`](Self::UnsupportedAlgorithm), [`InvalidSignature`](Self::InvalidSignature), [`UnsupportedHeader`](Self::UnsupportedHeader), [`Expired`](Self::Expired), [`NotYetValid`](Self::NotYetValid), [`InvalidAudience`](Self::InvalidAudience), [`InvalidClaims`](Self::InvalidClaims) | 401 | `invalid_token` |
-/// | [`InsufficientRole`](Self::InsufficientRole), [`TenantMismatch`](Self::TenantMismatch) | 403 | `insufficient_scope` |
+/// | [`AddressNotAllowed`](Self::AddressNotAllowed) | 401 | `invalid_token` |
+/// | [`InsufficientRole`](Self::InsufficientRole), [`TenantMismatch`](Self::TenantMismatch), [`EndpointNotDeclared`](Self::EndpointNotDeclared), [`RightsUnavailable`](Self::RightsUnavailable) | 403 | `insufficient_scope` |
 /// | [`NotConfigured`](Self::NotConfigured) | 500 | (none) |
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -58,6 +59,15 @@ pub enum AuthError {
     TenantMismatch,
     /// The route needs claims but no [`BearerAuthLayer`](crate::BearerAuthLayer) ran before it.
     NotConfigured,
+    /// Managed access: the request is for no declared endpoint (method and path).
+    EndpointNotDeclared,
+    /// Managed access: the caller's role may only be used from some client addresses (its
+    /// `authorizedAddresses` in rs-admin), and this request comes from another one, or from an
+    /// address that cannot be told. REGARDS' address filter answers 401 too.
+    AddressNotAllowed,
+    /// Managed access: the project's rights are not known: the service does not serve the
+    /// project, or, in strict mode, has not read them from rs-admin yet.
+    RightsUnavailable,
 }
 
 /// `error` codes of RFC 6750 §3.1.
@@ -107,6 +117,9 @@ messages! {
     InsufficientRole => "Access is denied",
     TenantMismatch => "The access token is not valid for the requested project",
     NotConfigured => "Authentication is not configured for this resource: BearerAuthLayer is missing",
+    EndpointNotDeclared => "Access is denied",
+    AddressNotAllowed => "Access is denied from this client address",
+    RightsUnavailable => "Access is denied",
 }
 
 impl AuthError {
@@ -116,7 +129,10 @@ impl AuthError {
             AuthError::MultipleCredentials | AuthError::TokenInQuery | AuthError::InvalidScope => {
                 StatusCode::BAD_REQUEST
             }
-            AuthError::InsufficientRole | AuthError::TenantMismatch => StatusCode::FORBIDDEN,
+            AuthError::InsufficientRole
+            | AuthError::TenantMismatch
+            | AuthError::EndpointNotDeclared
+            | AuthError::RightsUnavailable => StatusCode::FORBIDDEN,
             AuthError::NotConfigured => StatusCode::INTERNAL_SERVER_ERROR,
             _ => StatusCode::UNAUTHORIZED,
         }
@@ -174,6 +190,9 @@ impl AuthError {
             AuthError::InsufficientRole => "insufficient_role",
             AuthError::TenantMismatch => "tenant_mismatch",
             AuthError::NotConfigured => "not_configured",
+            AuthError::EndpointNotDeclared => "endpoint_not_declared",
+            AuthError::AddressNotAllowed => "address_not_allowed",
+            AuthError::RightsUnavailable => "rights_unavailable",
         }
     }
 }
@@ -221,6 +240,31 @@ mod tests {
                     .map(|h| h.to_str().unwrap()),
                 error.challenge(),
                 "{error:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn managed_access_refusals_map_as_regards_does() {
+        use StatusCode as S;
+        for (error, status, challenge) in [
+            (
+                AuthError::EndpointNotDeclared,
+                S::FORBIDDEN,
+                INSUFFICIENT_SCOPE,
+            ),
+            (
+                AuthError::RightsUnavailable,
+                S::FORBIDDEN,
+                INSUFFICIENT_SCOPE,
+            ),
+            (AuthError::AddressNotAllowed, S::UNAUTHORIZED, INVALID_TOKEN),
+        ] {
+            assert_eq!(error.status(), status, "{error:?}");
+            assert_eq!(error.challenge(), Some(challenge), "{error:?}");
+            assert_eq!(
+                error.challenge_header().unwrap().to_str().unwrap(),
+                challenge
             );
         }
     }

@@ -1,4 +1,4 @@
-//! The client against the real demo token endpoint (`examples/regards_demo.rs`) on 127.0.0.1:
+//! The client against the real demo token endpoint (`examples/regards_demo/`) on 127.0.0.1:
 //! a login, refused client and user credentials, reuse, refresh in the background before
 //! expiry, a single fetch under 50 concurrent callers (counted at the server), recovery after
 //! the server was down, and the `call_notifier` example end to end.
@@ -20,7 +20,7 @@ use tokio::net::{TcpListener, TcpSocket};
 use tokio::sync::Barrier;
 
 #[allow(dead_code)]
-#[path = "../examples/regards_demo.rs"]
+#[path = "../examples/regards_demo/main.rs"]
 mod regards_demo;
 
 #[allow(dead_code)]
@@ -52,10 +52,12 @@ async fn serve_on(listener: TcpListener, app: Router) {
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
 }
 
-async fn serve(config: DemoConfig, delay: Duration) -> (SocketAddr, Arc<AtomicUsize>) {
-    let (app, fetches) = counted_demo(config, delay);
+async fn serve(mut config: DemoConfig, delay: Duration) -> (SocketAddr, Arc<AtomicUsize>) {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
+    // The demo's services reach its rs-admin at the address it listens on.
+    config.addr = addr;
+    let (app, fetches) = counted_demo(config, delay);
     serve_on(listener, app).await;
     (addr, fetches)
 }
@@ -214,7 +216,9 @@ async fn recovers_after_the_server_was_down() {
     let error = cache.get().await.unwrap_err();
     assert!(matches!(error, ClientError::Transport { .. }), "{error:?}");
 
-    let (app, fetches) = counted_demo(DemoConfig::development(), Duration::ZERO);
+    let mut config = DemoConfig::development();
+    config.addr = addr;
+    let (app, fetches) = counted_demo(config, Duration::ZERO);
     serve_on(socket.listen(64).unwrap(), app).await;
     let token = cache.get().await.unwrap();
     assert!(!token.token().as_str().is_empty());

@@ -1,4 +1,4 @@
-//! The client's HTTPS path (`client-rustls`) against the demo stack (`examples/regards_demo.rs`)
+//! The client's HTTPS path (`client-rustls`) against the demo stack (`examples/regards_demo/`)
 //! served over TLS on 127.0.0.1, with a certificate authority and a server certificate made at
 //! test time: a transport trusting that authority logs in and PUTs a rule; the default
 //! transport (system roots) refuses the server with a transport error that quotes no secret.
@@ -29,7 +29,7 @@ use tokio_rustls::TlsAcceptor;
 use tower::{Service, ServiceBuilder, ServiceExt};
 
 #[allow(dead_code)]
-#[path = "../examples/regards_demo.rs"]
+#[path = "../examples/regards_demo/main.rs"]
 mod regards_demo;
 
 use regards_demo::DemoConfig;
@@ -75,9 +75,13 @@ async fn serve_tls(pki: &TestPki) -> (SocketAddr, mpsc::UnboundedReceiver<Result
         .with_single_cert(pki.server_chain.clone(), key)
         .unwrap();
     let acceptor = TlsAcceptor::from(Arc::new(config));
-    let app: Router = regards_demo::app(DemoConfig::development());
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
+    // The demo's services would call rs-admin in plain HTTP at this TLS-only address: they
+    // cannot, and decide from the default roles, which is all this test needs.
+    let mut config = DemoConfig::development();
+    config.addr = addr;
+    let app: Router = regards_demo::app(config);
     let (handshakes, outcomes) = mpsc::unbounded_channel();
     tokio::spawn(async move {
         while let Ok((tcp, _)) = listener.accept().await {

@@ -1,8 +1,8 @@
-//! The demo REGARDS stack (`examples/regards_demo.rs`) over real HTTP on 127.0.0.1: the router
+//! The demo REGARDS stack (`examples/regards_demo/`) over real HTTP on 127.0.0.1: the router
 //! served in-process and driven by a hyper client, then the example binary itself, driven by
 //! the seed's curl command lines.
 
-#[path = "../examples/regards_demo.rs"]
+#[path = "../examples/regards_demo/main.rs"]
 mod regards_demo;
 
 use std::collections::BTreeSet;
@@ -23,6 +23,7 @@ use regards_auth::{Algorithm, AuthError, REGARDS_DEVELOPMENT_KEY, Role, TokenIss
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
+use regards_demo::authentication::TokenParams;
 use regards_demo::{DemoConfig, DemoUser, app};
 
 const TOKEN_PATH: &str = "/api/v1/rs-authentication/oauth/token";
@@ -64,9 +65,11 @@ impl Reply {
     }
 }
 
-async fn serve(config: DemoConfig) -> String {
+async fn serve(mut config: DemoConfig) -> String {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
+    // The demo's services reach its rs-admin at the address it listens on.
+    config.addr = listener.local_addr().unwrap();
+    let base = format!("http://{}", config.addr);
     tokio::spawn(async move { axum::serve(listener, app(config)).await });
     base
 }
@@ -777,6 +780,94 @@ async fn refusals_carry_cors_headers() {
     assert_eq!(reply.header("access-control-allow-origin"), "*");
 }
 
+/// The origin of a page serving REGARDS' web client from elsewhere.
+const BROWSER_ORIGIN: &str = "http://localhost:3333";
+
+/// A comma-separated header's items, lowercased (`Access-Control-*` lists).
+fn header_items(reply: &Reply, name: &str) -> Vec<String> {
+    reply
+        .header(name)
+        .split(',')
+        .map(|item| item.trim().to_ascii_lowercase())
+        .collect()
+}
+
+#[tokio::test]
+async fn browser_preflight_for_a_json_put_with_a_token_is_allowed() {
+    let base = serve(DemoConfig::development()).await;
+    // What a browser sends before `fetch(url, {method: "PUT", headers: {Authorization, "Content-Type": "application/json"}})`.
+    let preflight = [
+        ("origin", BROWSER_ORIGIN),
+        ("access-control-request-method", "PUT"),
+        (
+            "access-control-request-headers",
+            "authorization,content-type",
+        ),
+    ];
+    let reply = send(
+        Method::OPTIONS,
+        &format!("{base}{RULE_PATH}"),
+        &preflight,
+        "",
+    )
+    .await;
+    assert_eq!(reply.status, 200);
+    assert_eq!(reply.header("access-control-allow-origin"), "*");
+    assert!(header_items(&reply, "access-control-allow-methods").contains(&"put".to_owned()));
+    let allowed_headers = header_items(&reply, "access-control-allow-headers");
+    for header in ["authorization", "content-type"] {
+        assert!(
+            allowed_headers.contains(&header.to_owned()),
+            "{allowed_headers:?}"
+        );
+    }
+    assert_eq!(reply.header("access-control-max-age"), "3600");
+}
+
+#[tokio::test]
+async fn browser_can_read_www_authenticate_on_a_401() {
+    let base = serve(DemoConfig::development()).await;
+    let reply = get(
+        &base,
+        RULE_PATH,
+        &[
+            ("origin", BROWSER_ORIGIN),
+            ("authorization", "Bearer a.b.c"),
+        ],
+    )
+    .await;
+    assert_eq!(reply.status, 401);
+    assert_eq!(reply.header("access-control-allow-origin"), "*");
+    assert!(
+        header_items(&reply, "access-control-expose-headers")
+            .contains(&"www-authenticate".to_owned())
+    );
+    assert_eq!(
+        reply.header("www-authenticate"),
+        r#"Bearer realm="regards", error="invalid_token""#
+    );
+}
+
+#[tokio::test]
+async fn browser_can_read_the_exposed_headers_on_a_200() {
+    let base = serve(DemoConfig::development()).await;
+    let token = login(&base, "admin@regards.fr", "admin", "project1").await;
+    let auth = bearer(&token);
+    let reply = send(
+        Method::PUT,
+        &format!("{base}{RULE_PATH}"),
+        &[("origin", BROWSER_ORIGIN), ("authorization", &auth), JSON],
+        r#"{"name":"r1"}"#,
+    )
+    .await;
+    assert_eq!(reply.status, 200);
+    assert_eq!(reply.header("access-control-allow-origin"), "*");
+    let exposed = header_items(&reply, "access-control-expose-headers");
+    for header in ["www-authenticate", "content-disposition"] {
+        assert!(exposed.contains(&header.to_owned()), "{exposed:?}");
+    }
+}
+
 #[tokio::test]
 async fn body_over_the_limit_is_413() {
     let base = serve(DemoConfig::development()).await;
@@ -840,6 +931,76 @@ async fn configured_users_replace_the_built_in_ones() {
     )
     .await;
     assert_eq!(admin.status, 400);
+}
+
+#[tokio::test]
+async fn empty_json_parameters_are_ignored_as_empty_form_parameters_are() {
+    let base = serve(DemoConfig::development()).await;
+    let url = format!(
+        "{base}{TOKEN_PATH}?{}",
+        password_grant("user@regards.fr", "user", "project1")
+    );
+    let json_body = r#"{"grant_type":"","scope":"","username":"","password":""}"#;
+    let form = ("content-type", "application/x-www-form-urlencoded");
+    let form_body = "grant_type=&scope=&username=&password=";
+    for (content_type, body) in [(JSON, json_body), (form, form_body)] {
+        let reply = send(
+            Method::POST,
+            &url,
+            &[("authorization", SEED_BASIC), content_type],
+            body,
+        )
+        .await;
+        assert_eq!(reply.status, 200, "{body}: {:?}", reply.body);
+        let answer = reply.json();
+        assert_eq!(
+            (&answer["tenant"], &answer["sub"]),
+            (&json!("project1"), &json!("user@regards.fr")),
+            "{body}"
+        );
+    }
+}
+
+// ---- secrets stay out of Debug --------------------------------------------------------------
+
+const CLIENT_SECRET: &str = "client-secret-4e1f77";
+const PASSWORD: &str = "jane-password-9c2d05";
+
+#[test]
+fn demo_config_debug_shows_neither_the_client_secret_nor_passwords() {
+    let mut config = DemoConfig::development();
+    config.client_secret = CLIENT_SECRET.into();
+    config.users = vec![DemoUser::new(
+        "jane@regards.fr",
+        PASSWORD,
+        [("project1", Role::Exploit)],
+    )];
+    for debug in [format!("{config:?}"), format!("{config:#?}")] {
+        assert!(!debug.contains(CLIENT_SECRET), "{debug}");
+        assert!(!debug.contains(PASSWORD), "{debug}");
+        assert!(debug.contains("<redacted>"), "{debug}");
+        assert!(debug.contains("jane@regards.fr"), "{debug}");
+    }
+}
+
+#[test]
+fn demo_user_debug_shows_the_login_and_roles_but_not_the_password() {
+    let user = DemoUser::new("jane@regards.fr", PASSWORD, [("project1", Role::Exploit)]);
+    let debug = format!("{user:?}");
+    assert_eq!(
+        debug,
+        r#"DemoUser { login: "jane@regards.fr", password: "<redacted>", roles: {"project1": Exploit} }"#
+    );
+}
+
+#[test]
+fn token_params_debug_shows_no_password() {
+    let form = format!("grant_type=password&scope=project1&username=jane&password={PASSWORD}");
+    let params = TokenParams::from_form(form.as_bytes()).unwrap();
+    let debug = format!("{params:?}");
+    assert!(!debug.contains(PASSWORD), "{debug}");
+    assert!(debug.contains("<redacted>"), "{debug}");
+    assert!(debug.contains("project1"), "{debug}");
 }
 
 // ---- the example binary: the seed's curl lines, signals, environment -----------------------
@@ -1202,4 +1363,54 @@ fn example_refuses_bad_settings_saying_what_to_fix() {
         let said = refused_start(env);
         assert!(said.contains(what_to_fix), "{env:?}: {said}");
     }
+}
+
+/// A users file written for one test, removed when dropped.
+struct UsersFile(PathBuf);
+
+impl UsersFile {
+    fn new(name: &str, content: &str) -> UsersFile {
+        let path = std::env::temp_dir().join(format!(
+            "regards-demo-{name}-{}-{}.json",
+            std::process::id(),
+            now()
+        ));
+        std::fs::write(&path, content).unwrap();
+        UsersFile(path)
+    }
+
+    fn path(&self) -> &str {
+        self.0.to_str().unwrap()
+    }
+}
+
+impl Drop for UsersFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+#[test]
+fn users_file_listing_a_project_twice_for_a_user_is_refused_at_start() {
+    let file = UsersFile::new(
+        "duplicate-project",
+        r#"[{"login": "jane@regards.fr", "password": "jane",
+             "roles": {"project1": "REGISTERED_USER", "project1": "INSTANCE_ADMIN"}}]"#,
+    );
+    let said = refused_start(&[("REGARDS_DEMO_USERS", file.path())]);
+    assert!(said.contains("REGARDS_DEMO_USERS"), "{said}");
+    assert!(said.contains("project1"), "{said}");
+    assert!(said.contains("more than once"), "{said}");
+}
+
+#[test]
+fn users_file_giving_a_user_field_twice_is_refused_at_start() {
+    let file = UsersFile::new(
+        "duplicate-field",
+        r#"[{"login": "jane@regards.fr", "password": "jane", "password": "other",
+             "roles": {"project1": "EXPLOIT"}}]"#,
+    );
+    let said = refused_start(&[("REGARDS_DEMO_USERS", file.path())]);
+    assert!(said.contains("REGARDS_DEMO_USERS"), "{said}");
+    assert!(said.contains("password"), "{said}");
 }

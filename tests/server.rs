@@ -1,5 +1,6 @@
-//! The notifier example served on 127.0.0.1 and called with a real HTTP client: the layers, the
-//! guard and the extractors, end to end over TCP.
+//! A service with statically guarded routes served on 127.0.0.1 and called with a real HTTP
+//! client: the layers, the guard and the extractors, end to end over TCP. (The notifier
+//! example, with REGARDS-managed access, is served in `tests/managed_demo.rs`.)
 
 use std::net::SocketAddr;
 
@@ -13,9 +14,40 @@ use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 use regards_auth::{BearerAuthLayer, Claims, REGARDS_DEVELOPMENT_KEY, Role, TokenIssuer, Verifier};
 
-#[allow(dead_code)]
-#[path = "../examples/notifier.rs"]
-mod notifier;
+/// rs-notifier's rule import and rs-admin's "my user", each with the role REGARDS gives it.
+mod notifier {
+    use axum::routing::{get, put};
+    use axum::{Json, Router};
+    use regards_auth::{BearerAuthLayer, Claims, RequireRoleLayer, Role, Verifier};
+    use serde_json::{Value, json};
+
+    pub fn app(verifier: Verifier) -> Router {
+        Router::new()
+            .route(
+                "/api/v1/rs-notifier/rule",
+                put(import_rule).route_layer(RequireRoleLayer::at_least(Role::ProjectAdmin)),
+            )
+            .route(
+                "/api/v1/rs-admin/users/myuser",
+                get(my_user).route_layer(RequireRoleLayer::at_least(Role::RegisteredUser)),
+            )
+            .layer(BearerAuthLayer::new(verifier))
+    }
+
+    async fn import_rule(claims: Claims, Json(rule): Json<Value>) -> Json<Value> {
+        Json(json!({ "tenant": claims.tenant, "rule": rule }))
+    }
+
+    async fn my_user(claims: Claims) -> Json<Value> {
+        Json(json!({
+            "sub": claims.sub,
+            "email": claims.email,
+            "role": claims.role,
+            "tenant": claims.tenant,
+            "accessGroups": claims.access_groups,
+        }))
+    }
+}
 
 fn verifier() -> Verifier {
     Verifier::builder()

@@ -1,0 +1,532 @@
+//! [`ManagedAccessLayer`]: decides every request from the rights rs-admin grants.
+
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use http::{Request, Response};
+use tower_layer::Layer;
+use tower_service::Service;
+
+use super::access::Shared;
+use super::rights::{Caller, Fallback, decide};
+use crate::AuthError;
+use crate::claims::Claims;
+use crate::future::ResponseFuture;
+use crate::reject::{RegardsRejection, Reject, rejection};
+
+/// Layer that lets a request through only if REGARDS' administration grants it, made by
+/// [`ManagedAccess::layer`](super::ManagedAccess::layer).
+///
+/// Per request, in REGARDS' order: the endpoint is the declared one the method and path match
+/// (none: 403, fail closed); the caller's role address filter, unless the role is a system role
+/// or INSTANCE_ADMIN (outside its `authorizedAddresses`: 401); system roles, INSTANCE_ADMIN and
+/// PROJECT_ADMIN pass; any other role must be granted the endpoint in the caller's project
+/// (else 403, or 401 for an anonymous caller). Before the project's rights are first read,
+/// the endpoint's default role decides through the native hierarchy (or, strict, nobody but
+/// the super roles passes). On a project the service does not serve, nobody but the super
+/// roles passes (403), as in REGARDS, where such a tenant has no authorities.
+///
+/// It reads the caller's [`Claims`]: install it inside
+/// [`BearerAuthLayer`](crate::BearerAuthLayer). Without claims it fails closed (500, logged).
+/// The decision reads one immutable snapshot of the rights (no lock) and allocates nothing
+/// (a client address a role's filter reads is written on the stack).
+#[derive(Clone)]
+pub struct ManagedAccessLayer<R = RegardsRejection> {
+    shared: Arc<Shared>,
+    reject: R,
+}
+
+impl ManagedAccessLayer {
+    pub(crate) fn new(shared: Arc<Shared>) -> Self {
+        ManagedAccessLayer {
+            shared,
+            reject: RegardsRejection,
+        }
+    }
+}
+
+impl<R> ManagedAccessLayer<R> {
+    /// Replaces the rejection (see [`Reject`]).
+    pub fn reject_with<R2>(self, reject: R2) -> ManagedAccessLayer<R2> {
+        ManagedAccessLayer {
+            shared: self.shared,
+            reject,
+        }
+    }
+}
+
+impl<R> std::fmt::Debug for ManagedAccessLayer<R> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ManagedAccessLayer")
+            .field("microservice", &self.shared.admin.microservice)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<S, R: Clone> Layer<S> for ManagedAccessLayer<R> {
+    type Service = ManagedAccessService<S, R>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        ManagedAccessService {
+            inner,
+            shared: self.shared.clone(),
+            reject: self.reject.clone(),
+        }
+    }
+}
+
+/// The service of [`ManagedAccessLayer`].
+#[derive(Clone)]
+pub struct ManagedAccessService<S, R = RegardsRejection> {
+    inner: S,
+    shared: Arc<Shared>,
+    reject: R,
+}
+
+impl<S, R> std::fmt::Debug for ManagedAccessService<S, R> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ManagedAccessService")
+            .field("microservice", &self.shared.admin.microservice)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Shared {
+    fn check<B>(&self, request: &Request<B>) -> Result<(), AuthError> {
+        let Some(claims) = request.extensions().get::<Claims>() else {
+            tracing::error!(
+                "ManagedAccessLayer found no Claims in the request: install BearerAuthLayer outside it"
+            );
+            return Err(AuthError::NotConfigured);
+        };
+        let Some(endpoint) = self.endpoints.find(request.method(), request.uri().path()) else {
+            return Err(AuthError::EndpointNotDeclared);
+        };
+        let declared = self.endpoints.get(endpoint).expect("a found endpoint");
+        let rights = self.rights.load();
+        let project_rights = rights.get(claims.tenant.as_str()).map(Arc::as_ref);
+        // The defaults stand in for rights not read yet; a project this service does not serve
+        // will never have any, and REGARDS, holding no authorities for it, refuses.
+        let unserved = || !self.served.load().contains(claims.tenant.as_str());
+        let fallback = if self.settings.strict || (project_rights.is_none() && unserved()) {
+            Fallback::Refuse
+        } else {
+            Fallback::Defaults(&self.settings.default_hierarchy)
+        };
+        let caller = Caller {
+            role: &claims.role,
+            anonymous: claims.is_anonymous(),
+        };
+        decide(
+            &caller,
+            endpoint,
+            declared.access().role(),
+            project_rights,
+            fallback,
+            || self.settings.trusted_proxies.client_address(request),
+        )
+    }
+}
+
+impl<S, R, ReqBody, ResBody> Service<Request<ReqBody>> for ManagedAccessService<S, R>
+where
+    S: Service<Request<ReqBody>, Response = Response<ResBody>>,
+    R: Reject<ResBody>,
+{
+    type Response = Response<ResBody>;
+    type Error = S::Error;
+    type Future = ResponseFuture<S::Future, ResBody>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: Request<ReqBody>) -> Self::Future {
+        match self.shared.check(&request) {
+            // `poll_ready` was answered by `self.inner`, called right away: no clone needed.
+            Ok(()) => ResponseFuture::inner(self.inner.call(request)),
+            Err(error) => ResponseFuture::rejected(rejection(&self.reject, error)),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+    use std::convert::Infallible;
+    use std::net::SocketAddr;
+    use std::time::SystemTime;
+
+    use axum::extract::ConnectInfo;
+    use http::header::WWW_AUTHENTICATE;
+    use http::{Method, StatusCode};
+    use tower::{ServiceExt, service_fn};
+
+    use super::*;
+    use crate::managed::rights::{AdminResource, AdminRole, ProjectRights};
+    use crate::managed::{Endpoint, Endpoints, ManagedAccess, ResourceAccess};
+    use crate::{Role, TokenIssuer};
+
+    fn endpoints() -> Endpoints {
+        Endpoints::new([
+            Endpoint::new(
+                Method::PUT,
+                "/rule",
+                "RuleController",
+                ResourceAccess::new("Import a rule", Role::ProjectAdmin),
+            ),
+            Endpoint::new(
+                Method::GET,
+                "/recipients",
+                "RecipientController",
+                ResourceAccess::new("List recipients", Role::Exploit),
+            ),
+            Endpoint::new(
+                Method::GET,
+                "/search",
+                "SearchController",
+                ResourceAccess::new("Search", Role::Public),
+            ),
+        ])
+        .unwrap()
+    }
+
+    fn access(strict: bool) -> ManagedAccess {
+        let builder = ManagedAccess::builder("rs-notifier", endpoints())
+            .admin_url("http://127.0.0.1:9")
+            .system_tokens(TokenIssuer::development())
+            .projects(["project1", "project2"]);
+        let builder = if strict { builder.strict() } else { builder };
+        builder.build().unwrap()
+    }
+
+    /// project1: NOTIFIER_OPERATOR (custom, only from 192.0.2.0/24) is granted PUT /rule;
+    /// EXPLOIT GET /recipients; PUBLIC GET /search.
+    fn install_project1(access: &ManagedAccess) {
+        let role = |name: &str, addresses: &[&str]| AdminRole {
+            name: name.into(),
+            parent: None,
+            native: false,
+            authorized_addresses: addresses.iter().map(|&a| a.to_owned()).collect(),
+        };
+        let grant = |verb: &str, path: &str| AdminResource {
+            resource: path.into(),
+            verb: verb.into(),
+        };
+        let roles = [
+            role("PUBLIC", &[]),
+            role("EXPLOIT", &[]),
+            role("NOTIFIER_OPERATOR", &[r"192\.0\.2\.\d+"]),
+        ];
+        let grants = HashMap::from([
+            ("PUBLIC".to_owned(), vec![grant("GET", "/search")]),
+            (
+                "EXPLOIT".to_owned(),
+                vec![grant("GET", "/recipients"), grant("GET", "/search")],
+            ),
+            ("NOTIFIER_OPERATOR".to_owned(), vec![grant("PUT", "/rule")]),
+        ]);
+        let (rights, _) =
+            ProjectRights::build(access.endpoints(), &roles, &grants, SystemTime::now());
+        access.install("project1", rights);
+    }
+
+    async fn call(
+        access: &ManagedAccess,
+        method: Method,
+        path: &str,
+        claims: Option<Claims>,
+        peer: &str,
+    ) -> Response<String> {
+        let mut request = Request::builder()
+            .method(method)
+            .uri(path)
+            .body(String::new())
+            .unwrap();
+        if let Some(claims) = claims {
+            request.extensions_mut().insert(claims);
+        }
+        request
+            .extensions_mut()
+            .insert(ConnectInfo(SocketAddr::new(peer.parse().unwrap(), 1)));
+        access
+            .layer()
+            .layer(service_fn(|_: Request<String>| async {
+                Ok::<_, Infallible>(Response::new("ran".to_owned()))
+            }))
+            .oneshot(request)
+            .await
+            .unwrap()
+    }
+
+    fn caller(role: Role, tenant: &str) -> Option<Claims> {
+        Some(Claims::new(
+            "jane@regards.fr",
+            "jane@regards.fr",
+            role,
+            tenant,
+            4_102_444_800,
+        ))
+    }
+
+    fn operator(tenant: &str) -> Option<Claims> {
+        caller(Role::Custom("NOTIFIER_OPERATOR".into()), tenant)
+    }
+
+    fn refused_with(response: &Response<String>, error: AuthError) {
+        assert_eq!(response.status(), error.status());
+        assert_eq!(response.extensions().get::<AuthError>(), Some(&error));
+        assert_eq!(
+            response
+                .headers()
+                .get(WWW_AUTHENTICATE)
+                .map(|h| h.to_str().unwrap()),
+            error.challenge()
+        );
+        assert_ne!(response.body(), "ran");
+    }
+
+    const IN_RANGE: &str = "192.0.2.10";
+
+    #[tokio::test]
+    async fn granted_custom_role_reaches_the_handler() {
+        let access = access(false);
+        install_project1(&access);
+        let response = call(
+            &access,
+            Method::PUT,
+            "/rule",
+            operator("project1"),
+            IN_RANGE,
+        )
+        .await;
+        assert_eq!(response.body(), "ran");
+    }
+
+    #[tokio::test]
+    async fn role_not_granted_gets_403() {
+        let access = access(false);
+        install_project1(&access);
+        let response = call(
+            &access,
+            Method::GET,
+            "/recipients",
+            operator("project1"),
+            IN_RANGE,
+        )
+        .await;
+        refused_with(&response, AuthError::InsufficientRole);
+    }
+
+    #[tokio::test]
+    async fn rights_are_per_project() {
+        let access = access(false);
+        install_project1(&access);
+        // project2 has no rights read yet: the default role (PROJECT_ADMIN) decides.
+        let response = call(
+            &access,
+            Method::PUT,
+            "/rule",
+            operator("project2"),
+            IN_RANGE,
+        )
+        .await;
+        refused_with(&response, AuthError::InsufficientRole);
+        let response = call(
+            &access,
+            Method::GET,
+            "/recipients",
+            caller(Role::Admin, "project2"),
+            IN_RANGE,
+        )
+        .await;
+        assert_eq!(response.body(), "ran");
+    }
+
+    #[tokio::test]
+    async fn undeclared_endpoint_is_refused_even_for_super_roles() {
+        let access = access(false);
+        install_project1(&access);
+        for path in ["/rule/1", "/unknown"] {
+            let response = call(
+                &access,
+                Method::GET,
+                path,
+                caller(Role::InstanceAdmin, "project1"),
+                IN_RANGE,
+            )
+            .await;
+            refused_with(&response, AuthError::EndpointNotDeclared);
+        }
+        let response = call(
+            &access,
+            Method::DELETE,
+            "/rule",
+            caller(Role::System("rs-admin".into()), "project1"),
+            IN_RANGE,
+        )
+        .await;
+        refused_with(&response, AuthError::EndpointNotDeclared);
+    }
+
+    #[tokio::test]
+    async fn super_and_system_roles_pass_ungranted_endpoints() {
+        let access = access(false);
+        install_project1(&access);
+        for role in [
+            Role::ProjectAdmin,
+            Role::InstanceAdmin,
+            Role::System("rs-catalog".into()),
+        ] {
+            let response = call(
+                &access,
+                Method::PUT,
+                "/rule",
+                caller(role, "project1"),
+                "203.0.113.1",
+            )
+            .await;
+            assert_eq!(response.body(), "ran");
+        }
+    }
+
+    #[tokio::test]
+    async fn address_filter_refuses_with_401_outside_the_role_addresses() {
+        let access = access(false);
+        install_project1(&access);
+        let response = call(
+            &access,
+            Method::PUT,
+            "/rule",
+            operator("project1"),
+            "203.0.113.9",
+        )
+        .await;
+        refused_with(&response, AuthError::AddressNotAllowed);
+    }
+
+    #[tokio::test]
+    async fn anonymous_public_caller_passes_public_endpoints_and_is_asked_for_credentials_elsewhere()
+     {
+        let access = access(false);
+        install_project1(&access);
+        let response = call(
+            &access,
+            Method::GET,
+            "/search",
+            Some(Claims::public("project1")),
+            IN_RANGE,
+        )
+        .await;
+        assert_eq!(response.body(), "ran");
+        let response = call(
+            &access,
+            Method::GET,
+            "/recipients",
+            Some(Claims::public("project1")),
+            IN_RANGE,
+        )
+        .await;
+        refused_with(&response, AuthError::MissingCredentials);
+    }
+
+    #[tokio::test]
+    async fn a_project_not_served_is_refused_but_to_super_roles() {
+        let access = access(false);
+        let response = call(
+            &access,
+            Method::GET,
+            "/recipients",
+            caller(Role::Admin, "project9"),
+            IN_RANGE,
+        )
+        .await;
+        refused_with(&response, AuthError::RightsUnavailable);
+        let response = call(
+            &access,
+            Method::GET,
+            "/recipients",
+            caller(Role::ProjectAdmin, "project9"),
+            IN_RANGE,
+        )
+        .await;
+        assert_eq!(response.body(), "ran");
+        access.add_project("project9").unwrap();
+        let response = call(
+            &access,
+            Method::GET,
+            "/recipients",
+            caller(Role::Admin, "project9"),
+            IN_RANGE,
+        )
+        .await;
+        assert_eq!(response.body(), "ran", "served, not read yet: the defaults");
+    }
+
+    #[tokio::test]
+    async fn strict_mode_refuses_before_rights_are_read() {
+        let access = access(true);
+        let response = call(
+            &access,
+            Method::GET,
+            "/recipients",
+            caller(Role::Admin, "project1"),
+            IN_RANGE,
+        )
+        .await;
+        refused_with(&response, AuthError::RightsUnavailable);
+        let response = call(
+            &access,
+            Method::GET,
+            "/recipients",
+            caller(Role::ProjectAdmin, "project1"),
+            IN_RANGE,
+        )
+        .await;
+        assert_eq!(response.body(), "ran");
+    }
+
+    #[tokio::test]
+    async fn missing_bearer_layer_fails_closed() {
+        let access = access(false);
+        let response = call(&access, Method::GET, "/search", None, IN_RANGE).await;
+        refused_with(&response, AuthError::NotConfigured);
+    }
+
+    #[tokio::test]
+    async fn head_is_decided_as_the_get_endpoint() {
+        let access = access(false);
+        install_project1(&access);
+        let response = call(
+            &access,
+            Method::HEAD,
+            "/recipients",
+            caller(Role::Exploit, "project1"),
+            IN_RANGE,
+        )
+        .await;
+        assert_eq!(response.body(), "ran");
+    }
+
+    #[tokio::test]
+    async fn custom_rejection_is_used() {
+        let access = access(false);
+        let service = access
+            .layer()
+            .reject_with(|error: AuthError| {
+                let mut response = Response::new(format!("custom {}", error.as_str()));
+                *response.status_mut() = error.status();
+                response
+            })
+            .layer(service_fn(|_: Request<String>| async {
+                Ok::<_, Infallible>(Response::new("ran".to_owned()))
+            }));
+        let mut request = Request::get("/nowhere").body(String::new()).unwrap();
+        request
+            .extensions_mut()
+            .insert(caller(Role::Admin, "project1").unwrap());
+        let response = service.oneshot(request).await.unwrap();
+        assert_eq!(response.status(), StatusCode::FORBIDDEN);
+        assert_eq!(response.body(), "custom endpoint_not_declared");
+    }
+}

@@ -1,0 +1,520 @@
+//! Managed access against an rs-admin that misbehaves, over real HTTP on 127.0.0.1: down at
+//! start-up then up, answering 500, garbage, slowly, or more than the size cap. Whatever it
+//! does, requests keep being decided (the last good rights, or the declared defaults), nothing
+//! panics, the health says what happened.
+//!
+//! The rs-admin here is a small axum server speaking rs-admin's paths and payloads, whose
+//! answers a test switches between good and bad ones; `tests/managed_demo.rs` runs the demo's
+//! full rs-admin.
+
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{Path, State};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use http::{Method, Request, StatusCode};
+use regards_auth::managed::{
+    AdminError, Endpoint, Endpoints, ManagedAccess, ResourceAccess, RightsSource,
+};
+use regards_auth::{AuthError, Claims, Role, TokenIssuer};
+use serde_json::{Value, json};
+use tokio::net::TcpListener;
+use tower::{Layer, ServiceExt, service_fn};
+
+/// How rs-admin answers.
+#[derive(Clone)]
+enum Mode {
+    /// As REGARDS: the rights below.
+    Good,
+    Status500,
+    Garbage,
+    Slow(Duration),
+    /// A body of this many bytes.
+    Huge(usize),
+}
+
+/// A role and the endpoints (verb, path) of rs-notifier it is granted.
+type Grants = Vec<(String, Vec<(String, String)>)>;
+
+struct Admin {
+    mode: Mutex<Mode>,
+    /// Role -> the endpoints (verb, path) of rs-notifier it is granted.
+    grants: Mutex<Grants>,
+    registrations: Mutex<Vec<(String, Value)>>,
+    /// The `Authorization` header of every call.
+    authorizations: Mutex<Vec<String>>,
+    /// Roles `GET /roles` lists but whose resources are not found (deleted in between).
+    deleted: Mutex<Vec<String>>,
+}
+
+impl Admin {
+    fn new() -> Arc<Self> {
+        Arc::new(Admin {
+            mode: Mutex::new(Mode::Good),
+            grants: Mutex::new(vec![
+                ("PUBLIC".into(), vec![]),
+                ("REGISTERED_USER".into(), vec![]),
+                ("EXPLOIT".into(), vec![("GET".into(), "/recipients".into())]),
+                ("ADMIN".into(), vec![("GET".into(), "/recipients".into())]),
+                ("PROJECT_ADMIN".into(), vec![]),
+            ]),
+            registrations: Mutex::new(Vec::new()),
+            authorizations: Mutex::new(Vec::new()),
+            deleted: Mutex::new(Vec::new()),
+        })
+    }
+
+    fn set(&self, mode: Mode) {
+        *self.mode.lock().unwrap() = mode;
+    }
+
+    fn grant(&self, role: &str, verb: &str, path: &str) {
+        let mut grants = self.grants.lock().unwrap();
+        match grants.iter_mut().find(|(name, _)| name == role) {
+            Some((_, list)) => list.push((verb.into(), path.into())),
+            None => grants.push((role.into(), vec![(verb.into(), path.into())])),
+        }
+    }
+
+    /// The answer for `good`, unless the mode says otherwise.
+    async fn answer(&self, good: Value) -> Response {
+        let mode = self.mode.lock().unwrap().clone();
+        match mode {
+            Mode::Good => axum::Json(good).into_response(),
+            Mode::Status500 => (StatusCode::INTERNAL_SERVER_ERROR, "boom").into_response(),
+            Mode::Garbage => (StatusCode::OK, "<html>not json</html>").into_response(),
+            Mode::Slow(delay) => {
+                tokio::time::sleep(delay).await;
+                axum::Json(good).into_response()
+            }
+            Mode::Huge(bytes) => {
+                let mut body = b"[".to_vec();
+                body.resize(bytes, b' ');
+                (StatusCode::OK, body).into_response()
+            }
+        }
+    }
+}
+
+async fn register(
+    State(admin): State<Arc<Admin>>,
+    Path(microservice): Path<String>,
+    body: String,
+) -> Response {
+    let answer = admin.answer(json!(null)).await;
+    if answer.status().is_success() {
+        let body = serde_json::from_str(&body).unwrap_or(Value::Null);
+        admin
+            .registrations
+            .lock()
+            .unwrap()
+            .push((microservice, body));
+        StatusCode::OK.into_response()
+    } else {
+        answer
+    }
+}
+
+async fn roles(State(admin): State<Arc<Admin>>) -> Response {
+    let mut names: Vec<String> = admin
+        .grants
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|(n, _)| n.clone())
+        .collect();
+    names.extend(admin.deleted.lock().unwrap().iter().cloned());
+    let roles: Vec<Value> = names
+        .iter()
+        .map(|name| json!({"content": {"name": name, "isNative": true}, "links": []}))
+        .collect();
+    admin.answer(Value::Array(roles)).await
+}
+
+async fn role_resources(
+    State(admin): State<Arc<Admin>>,
+    Path((role, microservice)): Path<(String, String)>,
+) -> Response {
+    let granted = admin
+        .grants
+        .lock()
+        .unwrap()
+        .iter()
+        .find(|(name, _)| *name == role)
+        .map(|(_, list)| list.clone());
+    let Some(granted) = granted else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    let resources: Vec<Value> = granted
+        .iter()
+        .map(|(verb, path)| {
+            json!({"content": {"microservice": microservice, "resource": path, "verb": verb,
+                "controllerSimpleName": "C", "defaultRole": "PROJECT_ADMIN"}, "links": []})
+        })
+        .collect();
+    admin.answer(Value::Array(resources)).await
+}
+
+fn admin_router(admin: Arc<Admin>) -> Router {
+    let recorder = admin.clone();
+    Router::new()
+        .route("/resources/microservices/{ms}", post(register))
+        .route("/roles", get(roles))
+        .route("/roles/{role}/resources/{ms}", get(role_resources))
+        .with_state(admin)
+        .layer(axum::middleware::from_fn(
+            move |request: axum::extract::Request, next: axum::middleware::Next| {
+                let recorder = recorder.clone();
+                async move {
+                    if let Some(value) = request.headers().get("authorization") {
+                        let value = value.to_str().unwrap_or_default().to_owned();
+                        recorder.authorizations.lock().unwrap().push(value);
+                    }
+                    next.run(request).await
+                }
+            },
+        ))
+}
+
+async fn serve_on(listener: TcpListener, admin: Arc<Admin>) {
+    tokio::spawn(async move {
+        axum::serve(listener, admin_router(admin)).await.unwrap();
+    });
+}
+
+async fn start_admin() -> (Arc<Admin>, SocketAddr) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    let admin = Admin::new();
+    serve_on(listener, admin.clone()).await;
+    (admin, address)
+}
+
+fn endpoints() -> Endpoints {
+    Endpoints::new([
+        Endpoint::new(
+            Method::PUT,
+            "/rule",
+            "RuleController",
+            ResourceAccess::new("Import a rule", Role::ProjectAdmin),
+        ),
+        Endpoint::new(
+            Method::GET,
+            "/recipients",
+            "RecipientController",
+            ResourceAccess::new("List the recipients", Role::Exploit),
+        ),
+    ])
+    .unwrap()
+}
+
+fn access(address: SocketAddr) -> ManagedAccess {
+    ManagedAccess::builder("rs-notifier", endpoints())
+        .admin_url(format!("http://{address}"))
+        .system_tokens(TokenIssuer::development())
+        .projects(["project1"])
+        .admin_timeout(Duration::from_millis(500))
+        .max_response_size(64 * 1024)
+        .refresh_period(Duration::from_millis(200))
+        .build()
+        .unwrap()
+}
+
+/// The status `role` gets on `method path` in project1 (the handler answers 200).
+async fn status(access: &ManagedAccess, role: Role, method: Method, path: &str) -> StatusCode {
+    let mut request = Request::builder()
+        .method(method)
+        .uri(path)
+        .body(Body::empty())
+        .unwrap();
+    request.extensions_mut().insert(Claims::new(
+        "jane@regards.fr",
+        "jane@regards.fr",
+        role,
+        "project1",
+        u64::MAX,
+    ));
+    access
+        .layer()
+        .layer(service_fn(|_: Request<Body>| async {
+            Ok::<_, Infallible>(Response::new(Body::empty()))
+        }))
+        .oneshot(request)
+        .await
+        .unwrap()
+        .status()
+}
+
+fn rights_source(access: &ManagedAccess) -> RightsSource {
+    access.health().projects[0].rights
+}
+
+#[tokio::test]
+async fn registration_sends_the_resource_mappings_with_a_system_token() {
+    let (admin, address) = start_admin().await;
+    let access = access(address);
+    access.register("project1").await.unwrap();
+    let registrations = admin.registrations.lock().unwrap().clone();
+    assert_eq!(registrations.len(), 1);
+    let (microservice, body) = &registrations[0];
+    assert_eq!(microservice, "rs-notifier");
+    assert_eq!(
+        body,
+        &json!([
+            {"resourceAccess": {"role": "PROJECT_ADMIN", "description": "Import a rule"},
+             "fullPath": "/rule", "controllerSimpleName": "RuleController", "method": "PUT",
+             "authorizedRoles": [{"autority": "ROLE_PROJECT_ADMIN", "authorizedIpAdresses": []}]},
+            {"resourceAccess": {"role": "EXPLOIT", "description": "List the recipients"},
+             "fullPath": "/recipients", "controllerSimpleName": "RecipientController", "method": "GET",
+             "authorizedRoles": [{"autority": "ROLE_EXPLOIT", "authorizedIpAdresses": []}]}
+        ])
+    );
+    assert!(access.health().projects[0].registered);
+    let authorization = admin.authorizations.lock().unwrap()[0].clone();
+    let token = authorization
+        .strip_prefix("Bearer ")
+        .expect("a bearer token");
+    let verifier = regards_auth::Verifier::builder()
+        .hs512(regards_auth::REGARDS_DEVELOPMENT_KEY)
+        .allow_development_key()
+        .build()
+        .unwrap();
+    let claims = verifier.verify(token).unwrap();
+    assert_eq!(claims.role, Role::System("rs-notifier".into()));
+    assert_eq!(claims.role.to_string(), "ROLE_SYS_rs-notifier");
+    assert_eq!(
+        (claims.sub.as_str(), claims.tenant.as_str()),
+        ("rs-notifier", "project1")
+    );
+}
+
+#[tokio::test]
+async fn refreshed_rights_replace_the_defaults() {
+    let (admin, address) = start_admin().await;
+    let access = access(address);
+    // Defaults: GET /recipients needs EXPLOIT or above.
+    assert_eq!(
+        status(&access, Role::RegisteredUser, Method::GET, "/recipients").await,
+        403
+    );
+    admin.grant("REGISTERED_USER", "GET", "/recipients");
+    access.refresh("project1").await.unwrap();
+    assert_eq!(rights_source(&access), RightsSource::Administered);
+    assert_eq!(
+        status(&access, Role::RegisteredUser, Method::GET, "/recipients").await,
+        200
+    );
+}
+
+#[tokio::test]
+async fn a_failing_refresh_keeps_the_last_good_rights() {
+    let (admin, address) = start_admin().await;
+    let access = access(address);
+    admin.grant("REGISTERED_USER", "GET", "/recipients");
+    access.refresh("project1").await.unwrap();
+    for (mode, expected) in [
+        (
+            Mode::Status500,
+            AdminError::Status(StatusCode::INTERNAL_SERVER_ERROR),
+        ),
+        (
+            Mode::Garbage,
+            AdminError::BadAnswer("not the JSON REGARDS sends"),
+        ),
+        (Mode::Slow(Duration::from_secs(3)), AdminError::Timeout),
+        (
+            Mode::Huge(10 << 20),
+            AdminError::BadAnswer("the answer is larger than the size cap"),
+        ),
+    ] {
+        admin.set(mode);
+        assert_eq!(access.refresh("project1").await, Err(expected.clone()));
+        assert_eq!(rights_source(&access), RightsSource::Administered);
+        assert_eq!(
+            status(&access, Role::RegisteredUser, Method::GET, "/recipients").await,
+            200,
+            "{expected}"
+        );
+        let health = &access.health().projects[0];
+        assert!(health.consecutive_failures > 0);
+        assert_eq!(
+            health.last_error.as_deref(),
+            Some(expected.to_string().as_str())
+        );
+    }
+    admin.set(Mode::Good);
+    access.refresh("project1").await.unwrap();
+    assert_eq!(access.health().projects[0].consecutive_failures, 0);
+}
+
+#[tokio::test]
+async fn bad_answers_before_any_rights_leave_the_defaults_deciding() {
+    let (admin, address) = start_admin().await;
+    let access = access(address);
+    admin.set(Mode::Status500);
+    assert!(access.refresh("project1").await.is_err());
+    assert_eq!(rights_source(&access), RightsSource::Defaults);
+    assert_eq!(
+        status(&access, Role::Exploit, Method::GET, "/recipients").await,
+        200
+    );
+    assert_eq!(
+        status(&access, Role::Exploit, Method::PUT, "/rule").await,
+        403
+    );
+}
+
+#[tokio::test]
+async fn admin_down_at_start_up_then_up_is_followed_by_the_refresher() {
+    // A port nothing listens on yet.
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    drop(listener);
+    let access = access(address);
+    let refresher = access.spawn();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let health = &access.health().projects[0];
+    assert_eq!(health.rights, RightsSource::Defaults);
+    assert!(!health.registered);
+    assert!(matches!(
+        health.last_error.as_deref(),
+        Some(error) if error.starts_with("rs-admin could not be reached")
+    ));
+    // Serving goes on, from the defaults.
+    assert_eq!(
+        status(&access, Role::Exploit, Method::GET, "/recipients").await,
+        200
+    );
+
+    let admin = Admin::new();
+    admin.grant("REGISTERED_USER", "GET", "/recipients");
+    serve_on(TcpListener::bind(address).await.unwrap(), admin.clone()).await;
+    // The first retry comes within the refresh period (200 ms here); allow a few.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while !access.health().is_up_to_date() {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{:?}",
+            access.health()
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(access.health().projects[0].registered);
+    assert_eq!(admin.registrations.lock().unwrap().len(), 1);
+    assert_eq!(
+        status(&access, Role::RegisteredUser, Method::GET, "/recipients").await,
+        200
+    );
+    drop(refresher);
+}
+
+#[tokio::test]
+async fn periodic_refresh_follows_a_grant_and_a_revocation() {
+    let (admin, address) = start_admin().await;
+    let access = access(address);
+    let _refresher = access.spawn();
+    let wait_for = |expected: StatusCode| {
+        let access = access.clone();
+        async move {
+            let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+            loop {
+                let got = status(&access, Role::RegisteredUser, Method::GET, "/recipients").await;
+                if got == expected {
+                    return;
+                }
+                assert!(tokio::time::Instant::now() < deadline, "still {got}");
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        }
+    };
+    wait_for(StatusCode::FORBIDDEN).await;
+    admin.grant("REGISTERED_USER", "GET", "/recipients");
+    wait_for(StatusCode::OK).await;
+    admin
+        .grants
+        .lock()
+        .unwrap()
+        .retain(|(name, _)| name != "REGISTERED_USER");
+    wait_for(StatusCode::FORBIDDEN).await;
+}
+
+#[tokio::test]
+async fn a_role_deleted_between_listing_and_reading_is_skipped() {
+    let (admin, address) = start_admin().await;
+    let access = access(address);
+    // Listed by GET /roles but unknown to GET /roles/{role}/resources/{ms}: 404.
+    admin.deleted.lock().unwrap().push("GHOST".into());
+    access.refresh("project1").await.unwrap();
+    assert_eq!(rights_source(&access), RightsSource::Administered);
+    assert_eq!(
+        status(
+            &access,
+            Role::Custom("GHOST".into()),
+            Method::GET,
+            "/recipients"
+        )
+        .await,
+        403
+    );
+}
+
+#[tokio::test]
+async fn dropping_the_refresher_stops_the_background_work() {
+    let (admin, address) = start_admin().await;
+    let access = access(address);
+    let refresher = access.spawn();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    refresher.stop();
+    let registrations = admin.registrations.lock().unwrap().len();
+    assert_eq!(registrations, 1);
+    let failures_before = access.health().projects[0].last_success;
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    assert_eq!(access.health().projects[0].last_success, failures_before);
+}
+
+#[tokio::test]
+async fn a_detached_refresher_stops_with_the_last_clone_of_the_access() {
+    let (admin, address) = start_admin().await;
+    let access = access(address);
+    access.spawn().detach();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(admin.registrations.lock().unwrap().len(), 1);
+    let calls = || admin.authorizations.lock().unwrap().len();
+    drop(access);
+    // A call may be in flight when the access goes; none starts after it.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let after_drop = calls();
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    assert_eq!(calls(), after_drop);
+}
+
+#[tokio::test]
+async fn rejected_request_carries_the_typed_reason() {
+    let (_admin, address) = start_admin().await;
+    let access = access(address);
+    let mut request = Request::get("/nowhere").body(Body::empty()).unwrap();
+    request.extensions_mut().insert(Claims::new(
+        "a",
+        "a",
+        Role::ProjectAdmin,
+        "project1",
+        u64::MAX,
+    ));
+    let response = access
+        .layer()
+        .layer(service_fn(|_: Request<Body>| async {
+            Ok::<_, Infallible>(Response::new(Body::empty()))
+        }))
+        .oneshot(request)
+        .await
+        .unwrap();
+    assert_eq!(
+        response.extensions().get::<AuthError>(),
+        Some(&AuthError::EndpointNotDeclared)
+    );
+}
