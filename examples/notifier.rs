@@ -75,16 +75,16 @@ pub fn app(router: Router, access: ManagedAccess, verifier: Verifier) -> Router 
 }
 
 async fn list_rules(claims: Claims) -> Json<Value> {
-    Json(json!({ "tenant": claims.tenant, "rules": [] }))
+    Json(json!({ "tenant": claims.tenant(), "rules": [] }))
 }
 
 /// Stores nothing: answers the rule with the project it would be stored for.
 async fn import_rule(claims: Claims, Json(rule): Json<Value>) -> Json<Value> {
-    Json(json!({ "tenant": claims.tenant, "rule": rule }))
+    Json(json!({ "tenant": claims.tenant(), "rule": rule }))
 }
 
 async fn delete_rule(claims: Claims, Path(id): Path<u64>) -> Json<Value> {
-    Json(json!({ "tenant": claims.tenant, "deleted": id }))
+    Json(json!({ "tenant": claims.tenant(), "deleted": id }))
 }
 
 async fn recipients() -> Json<Value> {

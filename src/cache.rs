@@ -40,10 +40,19 @@ pub(crate) struct TokenCache {
     sets_per_shard: usize,
 }
 
+/// A verified identity and the hash of its token. The token itself is in the identity.
 struct Entry {
     hash: u64,
-    token: Box<[u8]>,
     claims: Claims,
+}
+
+impl Entry {
+    /// Whether this entry is `token`'s: same hash, then the whole token compared in constant
+    /// time.
+    fn is_for(&self, hash: u64, token: &[u8]) -> bool {
+        self.hash == hash
+            && constant_time_eq::constant_time_eq(self.claims.token().as_bytes(), token)
+    }
 }
 
 impl TokenCache {
@@ -82,7 +91,8 @@ impl TokenCache {
         (&self.shards[shard], set * WAYS)
     }
 
-    /// The claims cached for `token`, if it is there and `now` is before its `exp`.
+    /// The identity cached for `token` (shared, not copied), if it is there and `now` is
+    /// before its `exp`.
     pub(crate) fn get(&self, token: &[u8], now: u64) -> Option<Claims> {
         let hash = self.hash(token);
         let (shard, set) = self.place(hash);
@@ -90,20 +100,17 @@ impl TokenCache {
         slots[set..set + WAYS]
             .iter()
             .flatten()
-            .find(|entry| {
-                entry.hash == hash
-                    && now < entry.claims.exp
-                    && constant_time_eq::constant_time_eq(&entry.token, token)
-            })
+            .find(|entry| now < entry.claims.exp() && entry.is_for(hash, token))
             .map(|entry| entry.claims.clone())
     }
 
-    /// Remembers that `token` carries `claims`, unless it has already expired. Takes the slot
-    /// of the same token, else a free or expired one, else the one that expires first.
-    pub(crate) fn insert(&self, token: &[u8], claims: &Claims, now: u64) {
-        if now >= claims.exp {
+    /// Remembers a verified identity (it holds its token), unless it has already expired. Takes
+    /// the slot of the same token, else a free or expired one, else the one that expires first.
+    pub(crate) fn insert(&self, claims: &Claims, now: u64) {
+        if now >= claims.exp() {
             return;
         }
+        let token = claims.token().as_bytes();
         let hash = self.hash(token);
         let (shard, set) = self.place(hash);
         let mut slots = shard.write().unwrap_or_else(PoisonError::into_inner);
@@ -112,20 +119,15 @@ impl TokenCache {
             .iter()
             .position(|slot| match slot {
                 None => true,
-                Some(entry) => {
-                    now >= entry.claims.exp
-                        || (entry.hash == hash
-                            && constant_time_eq::constant_time_eq(&entry.token, token))
-                }
+                Some(entry) => now >= entry.claims.exp() || entry.is_for(hash, token),
             })
             .unwrap_or_else(|| {
                 (0..WAYS)
-                    .min_by_key(|&i| set[i].as_ref().map_or(0, |entry| entry.claims.exp))
+                    .min_by_key(|&i| set[i].as_ref().map_or(0, |entry| entry.claims.exp()))
                     .unwrap_or(0)
             });
         set[victim] = Some(Entry {
             hash,
-            token: token.into(),
             claims: claims.clone(),
         });
     }
@@ -156,8 +158,17 @@ mod tests {
     use super::*;
     use crate::role::Role;
 
-    fn claims(exp: u64) -> Claims {
+    /// The identity of `token`, expiring at `exp`.
+    fn claims(token: &[u8], exp: u64) -> Claims {
         Claims::new("a@b.c", "a@b.c", Role::Admin, "p", exp)
+            .with_token(std::str::from_utf8(token).unwrap())
+    }
+
+    /// The token of the identity cached for `token`.
+    fn cached(cache: &TokenCache, token: &[u8], now: u64) -> Option<String> {
+        cache
+            .get(token, now)
+            .map(|claims| claims.token().to_owned())
     }
 
     #[test]
@@ -174,8 +185,8 @@ mod tests {
     #[test]
     fn a_cached_token_returns_its_claims() {
         let cache = TokenCache::new(64).unwrap();
-        cache.insert(b"a.b.c", &claims(100), 10);
-        assert_eq!(cache.get(b"a.b.c", 10), Some(claims(100)));
+        cache.insert(&claims(b"a.b.c", 100), 10);
+        assert_eq!(cached(&cache, b"a.b.c", 10).as_deref(), Some("a.b.c"));
         assert_eq!(cache.get(b"a.b.d", 10), None);
         assert_eq!(
             cache.get(b"a.b.c.", 10),
@@ -189,20 +200,29 @@ mod tests {
         let cache = TokenCache::new(64).unwrap();
         let tail = "s".repeat(HASHED_TAIL);
         let (one, two) = (format!("one.{tail}"), format!("two.{tail}"));
-        cache.insert(one.as_bytes(), &claims(100), 0);
+        cache.insert(&claims(one.as_bytes(), 100), 0);
         assert_eq!(cache.get(two.as_bytes(), 0), None);
-        cache.insert(two.as_bytes(), &claims(200), 0);
-        assert_eq!(cache.get(one.as_bytes(), 0), Some(claims(100)));
-        assert_eq!(cache.get(two.as_bytes(), 0), Some(claims(200)));
+        cache.insert(&claims(two.as_bytes(), 200), 0);
+        assert_eq!(cached(&cache, one.as_bytes(), 0), Some(one.clone()));
+        assert_eq!(cached(&cache, two.as_bytes(), 0), Some(two.clone()));
+        assert_eq!(cache.get(two.as_bytes(), 0).unwrap().exp(), 200);
+    }
+
+    #[test]
+    fn a_hit_shares_the_cached_identity() {
+        let cache = TokenCache::new(64).unwrap();
+        let identity = claims(b"a.b.c", 100);
+        cache.insert(&identity, 0);
+        assert!(cache.get(b"a.b.c", 0).unwrap().shares(&identity));
     }
 
     #[test]
     fn entries_never_outlive_exp() {
         let cache = TokenCache::new(64).unwrap();
-        cache.insert(b"t", &claims(100), 10);
+        cache.insert(&claims(b"t", 100), 10);
         assert!(cache.get(b"t", 99).is_some());
         assert_eq!(cache.get(b"t", 100), None);
-        cache.insert(b"expired", &claims(100), 100);
+        cache.insert(&claims(b"expired", 100), 100);
         assert_eq!(cache.len(), 1, "an expired token is not stored");
     }
 
@@ -210,7 +230,7 @@ mod tests {
     fn memory_is_bounded_by_the_capacity() {
         let cache = TokenCache::new(64).unwrap();
         for i in 0..10_000 {
-            cache.insert(format!("token-{i}").as_bytes(), &claims(1000 + i), 0);
+            cache.insert(&claims(format!("token-{i}").as_bytes(), 1000 + i), 0);
         }
         assert_eq!(cache.len(), 64);
     }
@@ -219,7 +239,7 @@ mod tests {
     fn the_same_token_takes_its_own_slot_again() {
         let cache = TokenCache::new(64).unwrap();
         for _ in 0..10 {
-            cache.insert(b"t", &claims(100), 0);
+            cache.insert(&claims(b"t", 100), 0);
         }
         assert_eq!(cache.len(), 1);
     }
@@ -227,7 +247,7 @@ mod tests {
     #[test]
     fn clear_forgets_everything() {
         let cache = TokenCache::new(64).unwrap();
-        cache.insert(b"t", &claims(100), 0);
+        cache.insert(&claims(b"t", 100), 0);
         cache.clear();
         assert_eq!(cache.get(b"t", 0), None);
         assert_eq!(cache.len(), 0);
@@ -243,7 +263,7 @@ mod tests {
                     for i in 0..2_000u64 {
                         let token = format!("token-{}", (i + t) % 300);
                         if cache.get(token.as_bytes(), 0).is_none() {
-                            cache.insert(token.as_bytes(), &claims(10_000 + i % 300), 0);
+                            cache.insert(&claims(token.as_bytes(), 10_000 + i % 300), 0);
                         }
                     }
                 })

@@ -9,7 +9,7 @@
 //! }
 //!
 //! async fn search(claims: Option<Claims>) -> String {
-//!     claims.map_or_else(|| "anonymous".into(), |claims| claims.tenant)
+//!     claims.map_or_else(|| "anonymous".into(), |claims| claims.tenant().to_owned())
 //! }
 //!
 //! let verifier = Verifier::builder().hs512(REGARDS_DEVELOPMENT_KEY).allow_development_key().build()?;
@@ -39,12 +39,12 @@ impl IntoResponse for AuthError {
     }
 }
 
-/// Clones a `T` the layer left in the extensions; without it, logs what to fix and refuses
-/// with [`AuthError::NotConfigured`] (500).
-fn from_extensions<T: Clone + Send + Sync + 'static>(parts: &Parts) -> Result<T, AuthError> {
-    parts.extensions.get::<T>().cloned().ok_or_else(|| {
+/// The identity the layer left in the extensions (a reference-count increment); without it,
+/// logs what to fix and refuses with [`AuthError::NotConfigured`] (500).
+fn identity(parts: &Parts, extractor: &'static str) -> Result<Claims, AuthError> {
+    parts.extensions.get::<Claims>().cloned().ok_or_else(|| {
         tracing::error!(
-            extractor = std::any::type_name::<T>(),
+            extractor,
             "no authenticated identity in the request: add `.layer(BearerAuthLayer::new(verifier))` \
              to the router (around this route), or extract `Option<_>`"
         );
@@ -56,7 +56,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Claims {
     type Rejection = AuthError;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        from_extensions(parts)
+        identity(parts, "Claims")
     }
 }
 
@@ -72,15 +72,19 @@ impl<S: Send + Sync> OptionalFromRequestParts<S> for Claims {
     }
 }
 
+/// The token of the request's [`Claims`] (shared with them, not copied). An anonymous (PUBLIC)
+/// request has none: it is refused as [`AuthError::MissingCredentials`] (401).
 impl<S: Send + Sync> FromRequestParts<S> for BearerToken {
     type Rejection = AuthError;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        from_extensions(parts)
+        identity(parts, "BearerToken")?
+            .bearer_token()
+            .ok_or(AuthError::MissingCredentials)
     }
 }
 
-/// `None` for anonymous (public) requests, which carry no token.
+/// `None` for anonymous (public) requests, which carry no token, and outside the layer.
 impl<S: Send + Sync> OptionalFromRequestParts<S> for BearerToken {
     type Rejection = std::convert::Infallible;
 
@@ -88,6 +92,9 @@ impl<S: Send + Sync> OptionalFromRequestParts<S> for BearerToken {
         parts: &mut Parts,
         _state: &S,
     ) -> Result<Option<Self>, Self::Rejection> {
-        Ok(parts.extensions.get::<BearerToken>().cloned())
+        Ok(parts
+            .extensions
+            .get::<Claims>()
+            .and_then(Claims::bearer_token))
     }
 }

@@ -129,7 +129,7 @@ impl Requirement {
         if self
             .roles
             .iter()
-            .any(|required| self.hierarchy.reaches(&claims.role, required))
+            .any(|required| self.hierarchy.reaches(claims.role(), required))
         {
             Ok(())
         } else if claims.is_anonymous() {

@@ -31,7 +31,7 @@ pub const DEFAULT_VALIDITY: Duration = Duration::from_secs(7200);
 ///     .build()
 ///     .unwrap();
 /// let claims = verifier.verify(&token).unwrap();
-/// assert_eq!((claims.sub.as_str(), claims.role), ("jane@regards.fr", Role::Admin));
+/// assert_eq!((claims.sub(), claims.role()), ("jane@regards.fr", &Role::Admin));
 /// ```
 #[derive(Clone)]
 pub struct TokenIssuer {
@@ -177,7 +177,7 @@ mod tests {
     fn system_token_carries_the_application_role() {
         let issuer = TokenIssuer::development();
         let claims = issuer.user_claims("rs-notifier", Role::System("rs-notifier".into()), "p");
-        assert_eq!(claims.role.to_string(), "ROLE_SYS_rs-notifier");
+        assert_eq!(claims.role().to_string(), "ROLE_SYS_rs-notifier");
         assert!(issuer.system_token("rs-notifier", "p").len() > 100);
     }
 

@@ -12,7 +12,7 @@
 //! use regards_auth::{BearerAuthLayer, Claims, RequireRoleLayer, Role, Verifier};
 //!
 //! async fn import_rule(claims: Claims, Json(rule): Json<serde_json::Value>) -> String {
-//!     format!("rule stored for project {}", claims.tenant)
+//!     format!("rule stored for project {}", claims.tenant())
 //! }
 //!
 //! fn app(verifier: Verifier) -> Router {

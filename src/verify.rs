@@ -117,7 +117,8 @@ impl Verifier {
             .filter(|alg| self.inner.keys[alg.index()].is_some())
     }
 
-    /// Verifies a compact JWS and returns its claims.
+    /// Verifies a compact JWS and returns its claims, which hold the token (see
+    /// [`Claims::bearer_token`]).
     pub fn verify(&self, token: &str) -> Result<Claims, AuthError> {
         self.verify_at(token, unix_now())
     }
@@ -144,11 +145,16 @@ impl Verifier {
         };
         if let Some(claims) = cache.get(token, now) {
             // Checked again at this time: a caller of `verify_at` may go back in time.
-            self.check_claims(&claims, now)?;
+            self.check_times_and_audience(
+                claims.exp(),
+                claims.not_before(),
+                claims.additional("aud"),
+                now,
+            )?;
             return Ok(claims);
         }
         let claims = self.verify_uncached(token, now)?;
-        cache.insert(token, &claims, now);
+        cache.insert(&claims, now);
         Ok(claims)
     }
 
@@ -166,15 +172,35 @@ impl Verifier {
             return Err(AuthError::InvalidSignature);
         }
 
-        let claims = if segments.payload.len() <= jws::encoded_len(STACK_PAYLOAD_LEN) {
+        if segments.payload.len() <= jws::encoded_len(STACK_PAYLOAD_LEN) {
             let mut payload_buf = [0; STACK_PAYLOAD_LEN];
-            decode_payload(segments.payload, &mut payload_buf)?
+            self.identity(token, segments.payload, &mut payload_buf, now)
         } else {
             let mut payload_buf = vec![0; segments.payload.len() / 4 * 3 + 3];
-            decode_payload(segments.payload, &mut payload_buf)?
-        };
-        self.check_claims(&claims, now)?;
-        Ok(claims)
+            self.identity(token, segments.payload, &mut payload_buf, now)
+        }
+    }
+
+    /// Decodes and checks the claims of a token whose signature is valid, and builds the shared
+    /// identity that holds them with the token.
+    fn identity(
+        &self,
+        token: &[u8],
+        payload: &[u8],
+        buf: &mut [u8],
+        now: u64,
+    ) -> Result<Claims, AuthError> {
+        let payload = jws::decode_segment(payload, buf).ok_or(AuthError::MalformedToken)?;
+        let claims = decode_claims(payload)?;
+        self.check_times_and_audience(
+            claims.exp(),
+            claims.not_before(),
+            claims.additional("aud"),
+            now,
+        )?;
+        // The syntax check admitted ASCII only: this never fails.
+        let token = std::str::from_utf8(token).map_err(|_| AuthError::MalformedToken)?;
+        Ok(claims.into_claims(token))
     }
 
     /// The configured key the header's `alg` names; the header is decoded only when it is not
@@ -198,18 +224,21 @@ impl Verifier {
             .ok_or(AuthError::UnsupportedAlgorithm)
     }
 
-    fn check_claims(&self, claims: &Claims, now: u64) -> Result<(), AuthError> {
+    fn check_times_and_audience(
+        &self,
+        exp: u64,
+        nbf: Option<u64>,
+        aud: Option<&Value>,
+        now: u64,
+    ) -> Result<(), AuthError> {
         let leeway = self.inner.leeway;
-        if now >= claims.exp.saturating_add(leeway) {
+        if now >= exp.saturating_add(leeway) {
             return Err(AuthError::Expired);
         }
-        if claims
-            .not_before()
-            .is_some_and(|nbf| now.saturating_add(leeway) < nbf)
-        {
+        if nbf.is_some_and(|nbf| now.saturating_add(leeway) < nbf) {
             return Err(AuthError::NotYetValid);
         }
-        if let Some(aud) = claims.additional("aud") {
+        if let Some(aud) = aud {
             let expected = self
                 .inner
                 .audience
@@ -229,11 +258,6 @@ impl Verifier {
         }
         Ok(())
     }
-}
-
-fn decode_payload(segment: &[u8], buf: &mut [u8]) -> Result<Claims, AuthError> {
-    let payload = jws::decode_segment(segment, buf).ok_or(AuthError::MalformedToken)?;
-    decode_claims(payload)
 }
 
 /// Seconds since the Unix epoch (0 if the clock is before it).
@@ -537,6 +561,23 @@ mod tests {
     }
 
     #[test]
+    fn verified_claims_hold_their_token() {
+        let token = token_with_header(r#"{"alg":"HS512"}"#, &claims());
+        let verified = verifier(0).verify_at(&token, NOW).unwrap();
+        assert_eq!(verified.bearer_token().unwrap().as_str(), token);
+    }
+
+    #[test]
+    fn cache_hit_shares_the_verified_identity() {
+        let verifier = verifier(64);
+        let token = token_with_header(r#"{"alg":"HS512"}"#, &claims());
+        let first = verifier.verify_at(&token, NOW).unwrap();
+        let hit = verifier.verify_at(&token, NOW + 1).unwrap();
+        assert!(hit.shares(&first));
+        assert_eq!(hit.bearer_token().unwrap().as_str(), token);
+    }
+
+    #[test]
     fn invalid_tokens_are_not_cached() {
         let verifier = verifier(64);
         let token = token_with_header(r#"{"alg":"HS512"}"#, &claims());
@@ -555,7 +596,7 @@ mod tests {
         let verifier = verifier(64);
         let token = token_with_header(r#"{"alg":"HS512"}"#, &claims());
         verifier.verify_at(&token, NOW).unwrap();
-        let exp = claims().exp;
+        let exp = claims().exp();
         // Past exp the entry is ignored; the full verification still grants the leeway.
         assert_eq!(verifier.verify_at(&token, exp + 10), Ok(claims()));
         assert_eq!(

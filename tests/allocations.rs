@@ -1,10 +1,11 @@
 //! Heap allocations on the hot paths, counted by a global allocator that counts per thread.
 //!
-//! - `Verifier::verify` allocates only the claims' own strings when a token is valid, and
-//!   nothing at all when it refuses one;
-//! - through the layers, a valid request allocates, beyond the same router with pass-through
-//!   layers in the same places, only the claims and the two request extensions (`Claims`,
-//!   `BearerToken`, and at most one growth of the extensions map); a refused request only its
+//! - `Verifier::verify` allocates once when a token is valid (the shared identity: claims,
+//!   their strings and the token in one block), not at all on a cache hit (the cached identity
+//!   is shared), and nothing when it refuses a token;
+//! - through the layers, beyond the same router with pass-through layers in the same places,
+//!   a valid request allocates at most twice (the identity, and the box of its one request
+//!   extension), a cache hit at most once (the extension); a refused request only its
 //!   response (body, headers, the `AuthError` extension).
 //!
 //! The pass-through baseline matters: axum boxes every layered route and clones it on each
@@ -18,11 +19,15 @@ use axum::body::Body;
 use axum::http::header::AUTHORIZATION;
 use axum::http::{HeaderValue, Method, Request, StatusCode, Uri};
 use axum::routing::put;
+use std::net::SocketAddr;
+
+use axum::extract::ConnectInfo;
 use regards_auth::{
     Algorithm, AuthError, BearerAuthLayer, RequireRoleLayer, Role, TokenIssuer, Verifier,
 };
 use tower::ServiceExt;
 use tower::layer::util::Identity;
+use tower::util::MapRequestLayer;
 
 struct CountingAllocator;
 
@@ -81,18 +86,18 @@ fn token(role: Role) -> String {
     )
 }
 
-/// The strings a REGARDS token's claims own: `sub`, `email`, `tenant` (native roles and empty
-/// access groups own none).
-const CLAIMS_ALLOCATIONS: usize = 3;
+/// The identity of a valid REGARDS token: one block for its fields, `sub`, `email`, `tenant`
+/// and the token (native roles and empty access groups own nothing more).
+const IDENTITY_ALLOCATIONS: usize = 1;
 
 #[test]
-fn valid_token_allocates_only_the_claims() {
+fn valid_token_allocates_only_the_identity() {
     let verifier = verifier(0);
     let token = token(Role::ProjectAdmin);
     verifier.verify(&token).unwrap();
     let (allocations, claims) = count(|| verifier.verify(&token).unwrap());
-    assert_eq!(claims.role, Role::ProjectAdmin);
-    assert_eq!(allocations, CLAIMS_ALLOCATIONS);
+    assert_eq!(claims.role(), &Role::ProjectAdmin);
+    assert_eq!(allocations, IDENTITY_ALLOCATIONS);
 }
 
 #[test]
@@ -120,22 +125,39 @@ fn refused_tokens_allocate_nothing() {
 }
 
 #[test]
-fn cache_hit_allocates_only_the_claims_clone() {
+fn cache_hit_allocates_nothing() {
     let verifier = verifier(64);
     let token = token(Role::ProjectAdmin);
     verifier.verify(&token).unwrap();
-    let (allocations, _) = count(|| verifier.verify(&token).unwrap());
-    assert_eq!(allocations, CLAIMS_ALLOCATIONS);
+    let (allocations, claims) = count(|| verifier.verify(&token).unwrap());
+    assert_eq!(claims.tenant(), "project1");
+    assert_eq!(allocations, 0);
 }
 
 const PATH: &str = "/api/v1/rs-notifier/rule";
 
-fn request(authorization: Option<&HeaderValue>) -> Request<Body> {
+/// How the request reaches the router.
+#[derive(Clone, Copy)]
+enum Served {
+    /// Straight to the router: in its extensions, axum's three (`OriginalUri`, `MatchedPath`,
+    /// the path parameters) fill the map's first allocation, sized for three.
+    Plain,
+    /// With the peer's address, as `axum::serve` with `into_make_service_with_connect_info`
+    /// hands it over (managed access reads it): four extensions, so the map has already grown
+    /// to seven entries before any layer of ours runs.
+    WithConnectInfo,
+}
+
+fn request(authorization: Option<&HeaderValue>, served: Served) -> Request<Body> {
     let mut request = Request::new(Body::empty());
     *request.method_mut() = Method::PUT;
     *request.uri_mut() = Uri::from_static(PATH);
     if let Some(value) = authorization {
         request.headers_mut().insert(AUTHORIZATION, value.clone());
+    }
+    if let Served::WithConnectInfo = served {
+        let peer = SocketAddr::from(([127, 0, 0, 1], 40000));
+        request.extensions_mut().insert(ConnectInfo(peer));
     }
     request
 }
@@ -146,19 +168,27 @@ fn request_allocations(
     router: &Router,
     authorization: Option<&HeaderValue>,
 ) -> (usize, StatusCode) {
+    served_request_allocations(router, authorization, Served::Plain)
+}
+
+fn served_request_allocations(
+    router: &Router,
+    authorization: Option<&HeaderValue>,
+    served: Served,
+) -> (usize, StatusCode) {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .build()
         .unwrap();
     runtime.block_on(async {
         router
             .clone()
-            .oneshot(request(authorization))
+            .oneshot(request(authorization, served))
             .await
             .unwrap();
         let before = ALLOCATIONS.with(Cell::get);
         let response = router
             .clone()
-            .oneshot(request(authorization))
+            .oneshot(request(authorization, served))
             .await
             .unwrap();
         (ALLOCATIONS.with(Cell::get) - before, response.status())
@@ -195,32 +225,71 @@ fn layered(verifier: Verifier) -> Router {
         .with_state(())
 }
 
-/// Allocations of the request extensions the layer adds: one box per value (`Claims`,
-/// `BearerToken`), and the map may grow once to hold them.
-const EXTENSION_ALLOCATIONS: usize = 3;
+/// The request extension the layer adds: the box of its one value, the identity.
+const EXTENSION_ALLOCATIONS: usize = 1;
+
+/// A fourth extension in the map axum sized for its own three grows it, once, whoever inserts
+/// it (see [`a_fourth_extension_grows_axums_map_once`]).
+const MAP_GROWTH: usize = 1;
 
 #[test]
-fn valid_request_allocates_only_the_claims_and_the_extensions() {
+fn valid_request_allocates_at_most_twice() {
     let valid = header(format!("Bearer {}", token(Role::ProjectAdmin)));
-    let (bare, status) = request_allocations(&pass_through(), Some(&valid));
+    let served = Served::WithConnectInfo;
+    let (bare, status) = served_request_allocations(&pass_through(), Some(&valid), served);
     assert_eq!(status, StatusCode::NO_CONTENT);
-    let (layered, status) = request_allocations(&layered(verifier(0)), Some(&valid));
+    let (layered, status) = served_request_allocations(&layered(verifier(0)), Some(&valid), served);
     assert_eq!(status, StatusCode::NO_CONTENT);
+    assert_eq!(IDENTITY_ALLOCATIONS + EXTENSION_ALLOCATIONS, 2);
     assert!(
-        layered - bare <= CLAIMS_ALLOCATIONS + EXTENSION_ALLOCATIONS,
+        layered - bare <= IDENTITY_ALLOCATIONS + EXTENSION_ALLOCATIONS,
         "{layered} - {bare}"
     );
 }
 
 #[test]
-fn cached_request_allocates_the_same_as_a_verified_one() {
+fn cache_hit_request_allocates_at_most_once() {
     let valid = header(format!("Bearer {}", token(Role::ProjectAdmin)));
-    let (bare, _) = request_allocations(&pass_through(), Some(&valid));
-    let (layered, status) = request_allocations(&layered(verifier(64)), Some(&valid));
+    let served = Served::WithConnectInfo;
+    let (bare, _) = served_request_allocations(&pass_through(), Some(&valid), served);
+    let (layered, status) =
+        served_request_allocations(&layered(verifier(64)), Some(&valid), served);
     assert_eq!(status, StatusCode::NO_CONTENT);
     assert!(
-        layered - bare <= CLAIMS_ALLOCATIONS + EXTENSION_ALLOCATIONS,
+        layered - bare <= EXTENSION_ALLOCATIONS,
         "{layered} - {bare}"
+    );
+}
+
+/// A zero-sized extension, whose box allocates nothing: what inserting it costs is the map's.
+#[derive(Clone, Copy)]
+struct Marker;
+
+#[test]
+fn a_fourth_extension_grows_axums_map_once() {
+    let valid = header(format!("Bearer {}", token(Role::ProjectAdmin)));
+    let marked = Router::new()
+        .route(PATH, put(import_rule).route_layer(Identity::new()))
+        .layer(MapRequestLayer::new(|mut request: Request<Body>| {
+            request.extensions_mut().insert(Marker);
+            request
+        }))
+        .with_state(());
+    let (bare, _) = request_allocations(&pass_through(), Some(&valid));
+    let (with_marker, status) = request_allocations(&marked, Some(&valid));
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    assert_eq!(with_marker - bare, MAP_GROWTH);
+
+    // Straight to the router, the identity pays that growth too, and nothing more.
+    let (verified, _) = request_allocations(&layered(verifier(0)), Some(&valid));
+    assert!(
+        verified - bare <= IDENTITY_ALLOCATIONS + EXTENSION_ALLOCATIONS + MAP_GROWTH,
+        "{verified} - {bare}"
+    );
+    let (cached, _) = request_allocations(&layered(verifier(64)), Some(&valid));
+    assert!(
+        cached - bare <= EXTENSION_ALLOCATIONS + MAP_GROWTH,
+        "{cached} - {bare}"
     );
 }
 
@@ -260,14 +329,14 @@ impl ResponseForTest for AuthError {
 }
 
 #[test]
-fn role_refusal_allocates_only_the_claims_and_the_response() {
+fn role_refusal_allocates_only_the_identity_and_the_response() {
     let exploit = header(format!("Bearer {}", token(Role::Exploit)));
     let (bare, _) = request_allocations(&pass_through(), Some(&exploit));
     let (refused, status) = request_allocations(&layered(verifier(0)), Some(&exploit));
     assert_eq!(status, StatusCode::FORBIDDEN);
     let (response, _) = count(|| AuthError::InsufficientRole.into_response_for_test());
     assert!(
-        refused - bare <= CLAIMS_ALLOCATIONS + EXTENSION_ALLOCATIONS + response,
-        "{refused} - {bare} > claims + extensions + {response}"
+        refused - bare <= IDENTITY_ALLOCATIONS + EXTENSION_ALLOCATIONS + response,
+        "{refused} - {bare} > identity + extension + {response}"
     );
 }

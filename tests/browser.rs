@@ -25,7 +25,7 @@ use http_body_util::Full;
 use hyper::body::Bytes;
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
-use regards_auth::{AuthError, Role, TokenIssuer};
+use regards_auth::{AuthError, Claims, Role, TokenIssuer};
 use serde_json::Value;
 
 use regards_demo::{DemoConfig, app};
@@ -146,9 +146,15 @@ fn chromium() -> Option<PathBuf> {
 
 /// A token of the demo's issuer that expired an hour ago (well past the verifier's leeway).
 fn expired_token(issuer: &TokenIssuer) -> String {
-    let mut claims = issuer.user_claims("admin@regards.fr", Role::ProjectAdmin, "project1");
-    claims.exp -= issuer.validity().as_secs() + 3600;
-    issuer.issue(&claims)
+    let claims = issuer.user_claims("admin@regards.fr", Role::ProjectAdmin, "project1");
+    let expired = Claims::new(
+        claims.sub(),
+        claims.email(),
+        claims.role().clone(),
+        claims.tenant(),
+        claims.exp() - (issuer.validity().as_secs() + 3600),
+    );
+    issuer.issue(&expired)
 }
 
 /// Serves `router` on an ephemeral port of 127.0.0.1 (with the peer address, as the demo's

@@ -98,8 +98,8 @@ async fn password_grant_gets_a_demo_token() {
         .unwrap();
     let claims = verifier.verify(answer.access_token.as_str()).unwrap();
     assert_eq!(
-        (claims.role, claims.tenant.as_str()),
-        (Role::ProjectAdmin, "project1")
+        (claims.role(), claims.tenant()),
+        (&Role::ProjectAdmin, "project1")
     );
 }
 

@@ -244,7 +244,7 @@ async fn guarded_service() -> (SocketAddr, Arc<AtomicUsize>) {
                     if first.get_or_insert_with(|| token.clone()) == &token {
                         return StatusCode::UNAUTHORIZED.into_response();
                     }
-                    claims.sub.into_response()
+                    claims.sub().to_owned().into_response()
                 }
             }),
         )
@@ -305,7 +305,7 @@ async fn system_token_passes_a_regards_guard() {
         .route(
             "/whoami",
             get(|claims: Claims| async move {
-                format!("{} {} {}", claims.sub, claims.role, claims.tenant)
+                format!("{} {} {}", claims.sub(), claims.role(), claims.tenant())
             }),
         )
         .layer(BearerAuthLayer::new(verifier));

@@ -61,7 +61,7 @@ fn from_env_reports_each_variable_mistake() {
     let verifier = Verifier::from_env().unwrap();
     let issuer = regards_auth::TokenIssuer::new(Algorithm::HS512, &secret).unwrap();
     let token = issuer.mint("jane@regards.fr", regards_auth::Role::Admin, "project1");
-    assert_eq!(verifier.verify(&token).unwrap().tenant, "project1");
+    assert_eq!(verifier.verify(&token).unwrap().tenant(), "project1");
 
     set("JWT_SIGNING_KEY_RS256", "not base64!!");
     assert_eq!(

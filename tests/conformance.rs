@@ -37,9 +37,9 @@ use AuthError::*;
 async fn valid_token_reaches_the_handler_with_its_claims() {
     let outcome = send_token(&valid_token()).await;
     let claims = outcome.accepted();
-    assert_eq!(claims.tenant, TENANT);
-    assert_eq!(claims.role, Role::Admin);
-    assert_eq!(claims.sub, LOGIN);
+    assert_eq!(claims.tenant(), TENANT);
+    assert_eq!(claims.role(), &Role::Admin);
+    assert_eq!(claims.sub(), LOGIN);
 }
 
 #[tokio::test]
@@ -1119,7 +1119,7 @@ async fn fractional_exp_is_accepted_and_rounded_down() {
         format!("{exp}.999999"),
     ] {
         let outcome = send_token(&with_exp(text)).await;
-        assert_eq!(outcome.accepted().exp, exp);
+        assert_eq!(outcome.accepted().exp(), exp);
     }
 }
 
@@ -1140,7 +1140,7 @@ async fn exp_in_exponent_form_is_accepted() {
         ("4.1024448005E+9", 4_102_444_800),
     ] {
         let outcome = send_token(&with_exp(text)).await;
-        assert_eq!(outcome.accepted().exp, exp, "{text}");
+        assert_eq!(outcome.accepted().exp(), exp, "{text}");
     }
 }
 
@@ -1490,7 +1490,7 @@ async fn aud_null_is_no_audience() {
 #[tokio::test]
 async fn access_groups_absent_is_an_empty_list() {
     let claims = send_token(&Payload::regards().token()).await;
-    assert!(claims.accepted().access_groups.is_empty());
+    assert!(claims.accepted().access_groups().is_empty());
 }
 
 #[tokio::test]
@@ -1499,7 +1499,7 @@ async fn access_groups_array_of_strings_is_accepted() {
         .set("accessGroups", r#"["g1","g2"]"#)
         .token();
     assert_eq!(
-        send_token(&token).await.accepted().access_groups,
+        send_token(&token).await.accepted().access_groups(),
         ["g1", "g2"]
     );
 }
@@ -1507,7 +1507,13 @@ async fn access_groups_array_of_strings_is_accepted() {
 #[tokio::test]
 async fn access_groups_null_is_no_groups() {
     let token = Payload::regards().set("accessGroups", "null").token();
-    assert!(send_token(&token).await.accepted().access_groups.is_empty());
+    assert!(
+        send_token(&token)
+            .await
+            .accepted()
+            .access_groups()
+            .is_empty()
+    );
 }
 
 #[tokio::test]
@@ -1592,7 +1598,7 @@ macro_rules! role_vs_guard_cases {
         async fn $name() {
             let outcome = guarded($role, RequireRoleLayer::at_least($guard)).await;
             if $passes {
-                assert_eq!(outcome.accepted().role.to_string(), $role);
+                assert_eq!(outcome.accepted().role().to_string(), $role);
             } else {
                 outcome.refused(403, INSUFFICIENT_SCOPE, InsufficientRole);
             }
@@ -1731,8 +1737,8 @@ async fn role_prefixed_native_roles_are_the_native_roles() {
     ] {
         let outcome = guarded(claim, RequireRoleLayer::at_least(role.clone())).await;
         let claims = outcome.accepted();
-        assert_eq!(claims.role, role);
-        assert_eq!(format!("ROLE_{}", claims.role), claim);
+        assert_eq!(claims.role(), &role);
+        assert_eq!(format!("ROLE_{}", claims.role()), claim);
     }
     guarded("ROLE_EXPLOIT", RequireRoleLayer::at_least(Role::Admin))
         .await
@@ -1746,8 +1752,8 @@ async fn role_prefixed_custom_role_is_the_configured_custom_role() {
         let exploit = RequireRoleLayer::at_least(Role::Exploit).with_hierarchy(hierarchy.clone());
         let outcome = guarded("ROLE_CURATOR", exploit).await;
         let claims = outcome.accepted();
-        assert_eq!(claims.role, Role::Custom("CURATOR".into()));
-        assert_eq!(claims.role.to_string(), "CURATOR");
+        assert_eq!(claims.role(), &Role::Custom("CURATOR".into()));
+        assert_eq!(claims.role().to_string(), "CURATOR");
         let admin = RequireRoleLayer::at_least(Role::Admin).with_hierarchy(hierarchy);
         guarded("ROLE_CURATOR", admin)
             .await
@@ -1962,7 +1968,7 @@ async fn lenient_tenant_ignores_the_scope_and_keeps_the_token_tenant() {
         scoped("/resource?scope=project2", None, Some(&valid_token())),
     )
     .await;
-    assert_eq!(outcome.accepted().tenant, TENANT);
+    assert_eq!(outcome.accepted().tenant(), TENANT);
 }
 
 fn public() -> BearerAuthLayer {
@@ -1979,8 +1985,8 @@ async fn public_access_without_a_token_is_the_public_identity() {
     .await;
     let claims = outcome.accepted();
     assert!(claims.is_anonymous());
-    assert_eq!(claims.role, Role::Public);
-    assert_eq!(claims.tenant, "project2");
+    assert_eq!(claims.role(), &Role::Public);
+    assert_eq!(claims.tenant(), "project2");
 }
 
 #[tokio::test]

@@ -285,12 +285,9 @@ async fn registration_sends_the_resource_mappings_with_a_system_token() {
         .build()
         .unwrap();
     let claims = verifier.verify(token).unwrap();
-    assert_eq!(claims.role, Role::System("rs-notifier".into()));
-    assert_eq!(claims.role.to_string(), "ROLE_SYS_rs-notifier");
-    assert_eq!(
-        (claims.sub.as_str(), claims.tenant.as_str()),
-        ("rs-notifier", "project1")
-    );
+    assert_eq!(claims.role(), &Role::System("rs-notifier".into()));
+    assert_eq!(claims.role().to_string(), "ROLE_SYS_rs-notifier");
+    assert_eq!((claims.sub(), claims.tenant()), ("rs-notifier", "project1"));
 }
 
 #[tokio::test]

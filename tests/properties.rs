@@ -201,7 +201,7 @@ proptest! {
         if let Some(claims) = &outcome.handled {
             // Through: either the valid token (whose tenant any scope must name) or PUBLIC.
             if with_token {
-                prop_assert_eq!(&claims.tenant, TENANT);
+                prop_assert_eq!(claims.tenant(), TENANT);
                 prop_assert!(!claims.is_anonymous());
             } else {
                 prop_assert!(claims.is_anonymous());
@@ -246,19 +246,19 @@ proptest! {
             }
             // A NumericDate: whole seconds as written, a fraction dropped (exp) or rounded up (nbf).
             let exp = &object["exp"];
-            prop_assert_eq!(Some(claims.exp), exp.as_u64().or(exp.as_f64().map(|exp| exp.floor() as u64)));
+            prop_assert_eq!(Some(claims.exp()), exp.as_u64().or(exp.as_f64().map(|exp| exp.floor() as u64)));
             match object.get("nbf").filter(|nbf| !nbf.is_null()) {
                 Some(nbf) => prop_assert_eq!(claims.not_before(), nbf.as_u64().or(nbf.as_f64().map(|nbf| nbf.ceil() as u64))),
                 None => prop_assert_eq!(claims.not_before(), None),
             }
             let role = object["role"].as_str().unwrap();
             prop_assert_ne!(role, "ROLE_");
-            prop_assert_eq!(&claims.role, &Role::from_name(role));
-            prop_assert_eq!(claims.tenant.as_str(), object["tenant"].as_str().unwrap());
+            prop_assert_eq!(claims.role(), &Role::from_name(role));
+            prop_assert_eq!(claims.tenant(), object["tenant"].as_str().unwrap());
             // Null optional members are absent; nothing null is kept at the top level.
             match object.get("accessGroups").filter(|groups| !groups.is_null()) {
-                Some(groups) => prop_assert_eq!(&serde_json::to_value(&claims.access_groups).unwrap(), groups),
-                None => prop_assert!(claims.access_groups.is_empty()),
+                Some(groups) => prop_assert_eq!(&serde_json::to_value(claims.access_groups()).unwrap(), groups),
+                None => prop_assert!(claims.access_groups().is_empty()),
             }
             prop_assert!(claims.additional_claims().values().all(|value| !value.is_null()));
         }
@@ -293,7 +293,7 @@ proptest! {
         };
         let json = Payload::regards().set(name, text).json();
         let claims: regards_auth::Claims = serde_json::from_str(&json).expect("a NumericDate");
-        let read = if round_up { claims.not_before().unwrap() } else { claims.exp };
+        let read = if round_up { claims.not_before().unwrap() } else { claims.exp() };
         prop_assert_eq!(read, expected);
     }
 
@@ -305,7 +305,7 @@ proptest! {
         let text = format!("{whole}.{millis:03}");
         let json = Payload::regards().set("exp", text.clone()).set("nbf", text).json();
         let claims: regards_auth::Claims = serde_json::from_str(&json).expect("NumericDates");
-        prop_assert_eq!(claims.exp, whole);
+        prop_assert_eq!(claims.exp(), whole);
         prop_assert_eq!(claims.not_before(), Some(whole + 1));
     }
 

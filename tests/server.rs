@@ -35,16 +35,16 @@ mod notifier {
     }
 
     async fn import_rule(claims: Claims, Json(rule): Json<Value>) -> Json<Value> {
-        Json(json!({ "tenant": claims.tenant, "rule": rule }))
+        Json(json!({ "tenant": claims.tenant(), "rule": rule }))
     }
 
     async fn my_user(claims: Claims) -> Json<Value> {
         Json(json!({
-            "sub": claims.sub,
-            "email": claims.email,
-            "role": claims.role,
-            "tenant": claims.tenant,
-            "accessGroups": claims.access_groups,
+            "sub": claims.sub(),
+            "email": claims.email(),
+            "role": claims.role(),
+            "tenant": claims.tenant(),
+            "accessGroups": claims.access_groups(),
         }))
     }
 }
@@ -212,7 +212,7 @@ async fn token_signed_with_another_key_is_invalid() {
 async fn who(claims: Option<Claims>) -> String {
     claims.map_or_else(
         || "nobody".to_owned(),
-        |claims| format!("{} on {}", claims.role, claims.tenant),
+        |claims| format!("{} on {}", claims.role(), claims.tenant()),
     )
 }
 
@@ -239,7 +239,10 @@ async fn optional_claims_are_none_outside_the_layer() {
 
 #[tokio::test]
 async fn claims_extractor_without_the_layer_fails_closed() {
-    let app = Router::new().route("/me", get(|claims: Claims| async move { claims.sub }));
+    let app = Router::new().route(
+        "/me",
+        get(|claims: Claims| async move { claims.sub().to_owned() }),
+    );
     let addr = serve(app).await;
     let answer = call("GET", format!("http://{addr}/me"), None, "").await;
     assert_eq!(answer.status, StatusCode::INTERNAL_SERVER_ERROR);

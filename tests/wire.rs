@@ -19,7 +19,7 @@ async fn serve() -> SocketAddr {
     let app = Router::new()
         .route(
             "/resource",
-            get(|claims: Claims| async move { claims.tenant }),
+            get(|claims: Claims| async move { claims.tenant().to_owned() }),
         )
         .layer(BearerAuthLayer::new(verifier()));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();

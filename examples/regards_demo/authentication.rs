@@ -210,11 +210,11 @@ async fn token(
         access_token: config.issuer.issue(&claims),
         token_type: "bearer",
         expires_in: config.issuer.validity().as_secs(),
-        role: claims.role,
+        role: claims.role().clone(),
         scope: tenant,
-        sub: claims.sub,
-        tenant: claims.tenant,
-        email: claims.email,
+        sub: claims.sub().to_owned(),
+        tenant: claims.tenant().to_owned(),
+        email: claims.email().to_owned(),
     };
     let no_cache = [(CACHE_CONTROL, "no-store"), (PRAGMA, "no-cache")];
     Ok((no_cache, Json(answer)).into_response())

@@ -23,5 +23,5 @@ pub fn microservice() -> BuiltMicroservice {
 
 /// `GET /engines/{engineType}/entities/search`: an empty page of results.
 async fn search(claims: Claims) -> Json<Value> {
-    Json(json!({ "tenant": claims.tenant, "caller": claims.sub, "content": [] }))
+    Json(json!({ "tenant": claims.tenant(), "caller": claims.sub(), "content": [] }))
 }

@@ -80,7 +80,7 @@ async fn list_rules(
     Json(
         rules
             .by_tenant
-            .get(&claims.tenant)
+            .get(claims.tenant())
             .cloned()
             .unwrap_or_default(),
     )
@@ -102,7 +102,7 @@ async fn store_rule(
     rule.insert("id".into(), rules.last_id.into());
     rules
         .by_tenant
-        .entry(claims.tenant)
+        .entry(claims.tenant().to_owned())
         .or_default()
         .push(rule.clone());
     let status = if method == Method::POST {
@@ -120,7 +120,10 @@ async fn delete_rule(
     Path(id): Path<String>,
 ) -> Result<StatusCode, Refusal> {
     let mut rules = lock(&rules);
-    let tenant_rules = rules.by_tenant.entry(claims.tenant).or_default();
+    let tenant_rules = rules
+        .by_tenant
+        .entry(claims.tenant().to_owned())
+        .or_default();
     let position = id.parse::<u64>().ok().and_then(|id| {
         tenant_rules
             .iter()

@@ -130,7 +130,7 @@ fn check_request(data: &[u8]) {
             assert!(status.is_success());
             assert_eq!(challenges, 0);
             if claims.is_anonymous() {
-                assert_eq!(claims.role, Role::Public);
+                assert_eq!(claims.role(), &Role::Public);
             } else {
                 let value = authorization.expect("a token identity needs a header");
                 let token = value.to_str().expect("accepted tokens are ASCII");

@@ -10,17 +10,17 @@ use tower_layer::Layer;
 use tower_service::Service;
 
 use crate::AuthError;
-use crate::claims::{BearerToken, Claims};
+use crate::claims::Claims;
 use crate::future::ResponseFuture;
 use crate::reject::{RegardsRejection, Reject, rejection};
 use crate::verify::{Verifier, unix_now};
 
-/// Layer that verifies the Bearer token of every request and puts its [`Claims`] and
-/// [`BearerToken`] in the request extensions.
+/// Layer that verifies the Bearer token of every request and puts its identity, [`Claims`]
+/// (which holds the token: [`Claims::bearer_token`]), in the request extensions.
 ///
 /// | request | response |
 /// |---|---|
-/// | valid token | inner service, with `Claims` and `BearerToken` in the extensions |
+/// | valid token | inner service, with `Claims` in the extensions |
 /// | no `Authorization: Bearer` | 401 `Bearer realm="regards"` (or PUBLIC, see [`allow_public`](Self::allow_public)) |
 /// | invalid, expired, oversize token | 401 `Bearer realm="regards", error="invalid_token"` |
 /// | two `Authorization` headers, header + `access_token` parameter, bad `scope` | 400 `error="invalid_request"` |
@@ -38,7 +38,7 @@ use crate::verify::{Verifier, unix_now};
 ///     .layer(BearerAuthLayer::new(verifier))
 ///     .service(service_fn(|request: Request<String>| async move {
 ///         let claims = request.extensions().get::<Claims>().expect("set by the layer");
-///         Ok::<_, std::convert::Infallible>(Response::new(claims.tenant.clone()))
+///         Ok::<_, std::convert::Infallible>(Response::new(claims.tenant().to_owned()))
 ///     }));
 ///
 /// let token = TokenIssuer::development().mint("jane@regards.fr", Role::Admin, "project1");
@@ -130,18 +130,13 @@ pub struct BearerAuth<S, R = RegardsRejection> {
     reject: R,
 }
 
-/// Who a request is, once authenticated.
-enum Identity {
-    Token(Claims, BearerToken),
-    Public(Claims),
-}
-
 impl Config {
-    fn authenticate<B>(&self, request: &Request<B>) -> Result<Identity, AuthError> {
+    /// Who the request is: the identity verified from its token, or the anonymous PUBLIC one.
+    fn authenticate<B>(&self, request: &Request<B>) -> Result<Claims, AuthError> {
         let credentials = credentials::read(request.headers(), request.uri())?;
         let Some((authorization, start)) = credentials.bearer else {
             return match credentials.scope {
-                Some(scope) if self.allow_public => Ok(Identity::Public(Claims::public(scope))),
+                Some(scope) if self.allow_public => Ok(Claims::public(scope)),
                 _ => Err(AuthError::MissingCredentials),
             };
         };
@@ -151,12 +146,11 @@ impl Config {
         if self.strict_tenant
             && credentials
                 .scope
-                .is_some_and(|scope| scope != claims.tenant)
+                .is_some_and(|scope| scope != claims.tenant())
         {
             return Err(AuthError::TenantMismatch);
         }
-        let token = BearerToken::from_authorization(authorization.clone(), start);
-        Ok(Identity::Token(claims, token))
+        Ok(claims)
     }
 }
 
@@ -175,17 +169,9 @@ where
 
     fn call(&mut self, mut request: Request<ReqBody>) -> Self::Future {
         match self.config.authenticate(&request) {
-            Ok(identity) => {
-                let extensions = request.extensions_mut();
-                match identity {
-                    Identity::Token(claims, token) => {
-                        extensions.insert(claims);
-                        extensions.insert(token);
-                    }
-                    Identity::Public(claims) => {
-                        extensions.insert(claims);
-                    }
-                }
+            Ok(claims) => {
+                // One extension: the shared identity, token included.
+                request.extensions_mut().insert(claims);
                 // `poll_ready` was answered by `self.inner` and it is called right away, within
                 // this `call`: no clone needed (cloning a boxed axum route allocates).
                 ResponseFuture::inner(self.inner.call(request))
@@ -229,10 +215,12 @@ mod tests {
             .extensions()
             .get::<Claims>()
             .expect("claims are set");
-        let has_token = request.extensions().get::<BearerToken>().is_some();
+        let has_token = claims.bearer_token().is_some();
         Ok(Response::new(format!(
             "{} {} {} {has_token}",
-            claims.sub, claims.role, claims.tenant
+            claims.sub(),
+            claims.role(),
+            claims.tenant()
         )))
     }
 
@@ -291,7 +279,8 @@ mod tests {
             |request: Request<String>| async move {
                 let forwarded = request
                     .extensions()
-                    .get::<BearerToken>()
+                    .get::<Claims>()
+                    .and_then(Claims::bearer_token)
                     .unwrap()
                     .as_str()
                     .to_owned();

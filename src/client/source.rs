@@ -203,7 +203,7 @@ impl SystemToken {
             Some(tenant) => tenant.as_str(),
             None => {
                 let claims = request.get::<Claims>().ok_or(ClientError::NoCallerTenant)?;
-                claims.tenant.as_str()
+                claims.tenant()
             }
         };
         let text = self.issuer.system_token(&self.application, tenant);
@@ -224,19 +224,20 @@ impl TokenSource for SystemToken {
 
 /// Forwards the caller's own token, REGARDS' default for service-to-service calls.
 ///
-/// [`BearerAuthLayer`](crate::BearerAuthLayer) leaves the caller's [`BearerToken`] (and
-/// [`Claims`]) in the incoming request's extensions; copy it into the outgoing request's
-/// extensions and this source sends it on. Its expiry is the `exp` of the `Claims`, if they
-/// were copied too.
+/// [`BearerAuthLayer`](crate::BearerAuthLayer) leaves the caller's identity, [`Claims`], in the
+/// incoming request's extensions; it holds the token. Copy it (a reference-count increment) into
+/// the outgoing request's extensions and this source sends its token on, expiring with its
+/// `exp`. A [`BearerToken`] alone works too (then without an expiry, unless `Claims` are there
+/// as well).
 ///
 /// ```
-/// use regards_auth::BearerToken;
+/// use regards_auth::Claims;
 /// use regards_auth::client::ForwardedToken;
 ///
-/// # fn outgoing(caller_token: BearerToken) -> http::Request<String> {
-/// // In a handler that got `caller_token: BearerToken` (an axum extractor):
+/// # fn outgoing(claims: Claims) -> http::Request<String> {
+/// // In a handler that got `claims: Claims` (an axum extractor):
 /// http::Request::get("http://rs-admin/api/v1/rs-admin/users/myuser")
-///     .extension(caller_token) // the layer with ForwardedToken sends it as Authorization
+///     .extension(claims) // the layer with ForwardedToken sends its token as Authorization
 ///     .body(String::new())
 ///     .unwrap()
 /// # }
@@ -247,12 +248,14 @@ pub struct ForwardedToken;
 
 impl TokenSource for ForwardedToken {
     async fn token(&self, request: &Extensions) -> Result<AccessToken, ClientError> {
+        let claims = request.get::<Claims>();
         let token = request
             .get::<BearerToken>()
-            .ok_or(ClientError::NoCallerToken)?
-            .clone();
-        Ok(match request.get::<Claims>() {
-            Some(claims) => AccessToken::expiring_at_unix(token, claims.exp),
+            .cloned()
+            .or_else(|| claims.and_then(Claims::bearer_token))
+            .ok_or(ClientError::NoCallerToken)?;
+        Ok(match claims {
+            Some(claims) => AccessToken::expiring_at_unix(token, claims.exp()),
             None => AccessToken::new(token, None),
         })
     }
@@ -283,13 +286,9 @@ mod tests {
         let source = SystemToken::new(TokenIssuer::development(), "rs-notifier", "project1");
         let token = block_on(source.token(&Extensions::new())).unwrap();
         let claims = verifier().verify(token.token().as_str()).unwrap();
-        assert_eq!(claims.role, Role::System("rs-notifier".into()));
+        assert_eq!(claims.role(), &Role::System("rs-notifier".into()));
         assert_eq!(
-            (
-                claims.sub.as_str(),
-                claims.email.as_str(),
-                claims.tenant.as_str()
-            ),
+            (claims.sub(), claims.email(), claims.tenant()),
             ("rs-notifier", "rs-notifier", "project1")
         );
         assert!(token.expires_at().is_some());
@@ -302,7 +301,7 @@ mod tests {
         request.insert(Claims::new("a@b.c", "a@b.c", Role::Admin, "project2", 0));
         let token = block_on(source.token(&request)).unwrap();
         assert_eq!(
-            verifier().verify(token.token().as_str()).unwrap().tenant,
+            verifier().verify(token.token().as_str()).unwrap().tenant(),
             "project2"
         );
     }
@@ -334,6 +333,27 @@ mod tests {
         let token = block_on(ForwardedToken.token(&request)).unwrap();
         assert!(token.is_fresh(Duration::from_secs(90)));
         assert!(!token.is_fresh(Duration::from_secs(110)));
+    }
+
+    #[test]
+    fn forwarded_token_is_read_from_the_callers_identity() {
+        let caller = TokenIssuer::development().mint("a@b.c", Role::Admin, "p");
+        let claims = verifier().verify(&caller).unwrap();
+        let mut request = Extensions::new();
+        request.insert(claims);
+        let token = block_on(ForwardedToken.token(&request)).unwrap();
+        assert_eq!(token.token().as_str(), caller);
+        assert!(token.expires_at().is_some());
+    }
+
+    #[test]
+    fn forwarded_token_of_an_anonymous_caller_is_an_error() {
+        let mut request = Extensions::new();
+        request.insert(Claims::public("project1"));
+        assert_eq!(
+            block_on(ForwardedToken.token(&request)).unwrap_err(),
+            ClientError::NoCallerToken
+        );
     }
 
     #[test]

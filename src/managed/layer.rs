@@ -104,17 +104,17 @@ impl Shared {
         };
         let declared = self.endpoints.get(endpoint).expect("a found endpoint");
         let rights = self.rights.load();
-        let project_rights = rights.get(claims.tenant.as_str()).map(Arc::as_ref);
+        let project_rights = rights.get(claims.tenant()).map(Arc::as_ref);
         // The defaults stand in for rights not read yet; a project this service does not serve
         // will never have any, and REGARDS, holding no authorities for it, refuses.
-        let unserved = || !self.served.load().contains(claims.tenant.as_str());
+        let unserved = || !self.served.load().contains(claims.tenant());
         let fallback = if self.settings.strict || (project_rights.is_none() && unserved()) {
             Fallback::Refuse
         } else {
             Fallback::Defaults(&self.settings.default_hierarchy)
         };
         let caller = Caller {
-            role: &claims.role,
+            role: claims.role(),
             anonymous: claims.is_anonymous(),
         };
         decide(

@@ -22,7 +22,7 @@
 //! use regards_auth::managed::{ManagedAccess, ResourceAccess, Routes};
 //!
 //! async fn import_rule(claims: Claims, Json(rule): Json<serde_json::Value>) -> String {
-//!     format!("rule stored for {}", claims.tenant)
+//!     format!("rule stored for {}", claims.tenant())
 //! }
 //!
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {

@@ -20,7 +20,7 @@ use super::error::ManagedConfigError;
 /// use regards_auth::managed::{ResourceAccess, Routes};
 ///
 /// async fn import_rule(claims: Claims, Json(rule): Json<serde_json::Value>) -> String {
-///     format!("rule stored for {}", claims.tenant)
+///     format!("rule stored for {}", claims.tenant())
 /// }
 /// async fn recipients() -> &'static str { "[]" }
 ///

@@ -41,10 +41,10 @@ pub async fn register(
             StatusCode::BAD_REQUEST,
             "resourceAccess.role must be one of REGARDS' default roles",
         ))?;
-    let name = caller_role_name(&claims.role);
-    let caller = caller(&claims.role, &name);
+    let name = caller_role_name(claims.role());
+    let caller = caller(claims.role(), &name);
     service
-        .change(&claims.tenant, |rights| {
+        .change(claims.tenant(), |rights| {
             Ok(((), rights.register(&microservice, &mappings, caller)?))
         })
         .await?;
@@ -60,10 +60,10 @@ pub async fn list(
     RawQuery(query): RawQuery,
 ) -> Result<Json<Value>, Refusal> {
     let (number, size) = page_request(query.as_deref().unwrap_or_default())?;
-    let name = caller_role_name(&claims.role);
-    let caller = caller(&claims.role, &name);
+    let name = caller_role_name(claims.role());
+    let caller = caller(claims.role(), &name);
     service
-        .read(&claims.tenant, |rights| {
+        .read(claims.tenant(), |rights| {
             let resources = rights.microservice_resources(&microservice, caller)?;
             let total = resources.len();
             let page = resources
@@ -88,10 +88,10 @@ pub async fn controllers(
     claims: Claims,
     Path(microservice): Path<String>,
 ) -> Result<Json<Vec<String>>, Refusal> {
-    let name = caller_role_name(&claims.role);
-    let caller = caller(&claims.role, &name);
+    let name = caller_role_name(claims.role());
+    let caller = caller(claims.role(), &name);
     service
-        .read(&claims.tenant, |rights| {
+        .read(claims.tenant(), |rights| {
             Ok(rights
                 .controllers(&microservice, caller)
                 .into_iter()
@@ -108,10 +108,10 @@ pub async fn controller_resources(
     claims: Claims,
     Path((microservice, controller)): Path<(String, String)>,
 ) -> Result<Json<Vec<Value>>, Refusal> {
-    let name = caller_role_name(&claims.role);
-    let caller = caller(&claims.role, &name);
+    let name = caller_role_name(claims.role());
+    let caller = caller(claims.role(), &name);
     service
-        .read(&claims.tenant, |rights| {
+        .read(claims.tenant(), |rights| {
             Ok(rights
                 .controller_resources(&microservice, &controller, caller)
                 .into_iter()

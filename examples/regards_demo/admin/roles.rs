@@ -22,10 +22,10 @@ const ROLE_BODY: &str = r#"The body must be a role: {"name": "...", "parentRole"
 
 /// `GET /roles`: the roles the caller may manage, by name, INSTANCE_ADMIN never listed.
 pub async fn list(State(service): Service, claims: Claims) -> Result<Json<Vec<Value>>, Refusal> {
-    let name = caller_role_name(&claims.role);
-    let caller = caller(&claims.role, &name);
+    let name = caller_role_name(claims.role());
+    let caller = caller(claims.role(), &name);
     service
-        .read(&claims.tenant, |rights| {
+        .read(claims.tenant(), |rights| {
             let roles = rights.roles_for(caller);
             Ok(roles
                 .into_iter()
@@ -43,7 +43,7 @@ pub async fn create(
 ) -> Result<(StatusCode, Json<Value>), Refusal> {
     let body: RoleBody = json_body(body, ROLE_BODY)?;
     let model = service
-        .change(&claims.tenant, |rights| {
+        .change(claims.tenant(), |rights| {
             let draft = body.into_draft(rights);
             let (name, changes) = rights.create_role(&draft)?;
             Ok((wire::role_model(rights, rights.role(&name)?), changes))
@@ -59,7 +59,7 @@ pub async fn get(
     Path(role): Path<String>,
 ) -> Result<Json<Value>, Refusal> {
     service
-        .read(&claims.tenant, |rights| {
+        .read(claims.tenant(), |rights| {
             Ok(wire::role_model(rights, rights.role(&role)?))
         })
         .map(Json)
@@ -74,7 +74,7 @@ pub async fn update(
 ) -> Result<Json<Value>, Refusal> {
     let body: RoleBody = json_body(body, ROLE_BODY)?;
     service
-        .change(&claims.tenant, |rights| {
+        .change(claims.tenant(), |rights| {
             let draft = body.into_draft(rights);
             let changes = rights.update_role(&role, &draft)?;
             Ok((wire::role_model(rights, rights.role(&role)?), changes))
@@ -90,7 +90,7 @@ pub async fn delete(
     Path(role): Path<String>,
 ) -> Result<StatusCode, Refusal> {
     service
-        .change(&claims.tenant, |rights| {
+        .change(claims.tenant(), |rights| {
             Ok(((), rights.delete_role(&role)?))
         })
         .await?;
@@ -123,7 +123,7 @@ fn role_resources(
     microservice: Option<&str>,
 ) -> Result<Json<Vec<Value>>, Refusal> {
     service
-        .read(&claims.tenant, |rights| {
+        .read(claims.tenant(), |rights| {
             let role_record = rights.role(role)?;
             Ok(rights
                 .role_resources(role, microservice)?
@@ -147,10 +147,10 @@ pub async fn grant(
     let resource = body
         .into_ref()
         .ok_or(Refusal(StatusCode::UNPROCESSABLE_ENTITY, message))?;
-    let name = caller_role_name(&claims.role);
-    let caller = caller(&claims.role, &name);
+    let name = caller_role_name(claims.role());
+    let caller = caller(claims.role(), &name);
     let model = service
-        .change(&claims.tenant, |rights| {
+        .change(claims.tenant(), |rights| {
             let (id, changes) = rights.grant(&role, &resource, caller)?;
             let resource = rights.resource(id).ok_or(NO_SUCH_RESOURCE)?;
             let model = wire::role_resource_model(rights, rights.role(&role)?, resource);
@@ -172,10 +172,10 @@ pub async fn revoke(
             "A resource access id is a whole number",
         )
     })?;
-    let name = caller_role_name(&claims.role);
-    let caller = caller(&claims.role, &name);
+    let name = caller_role_name(claims.role());
+    let caller = caller(claims.role(), &name);
     service
-        .change(&claims.tenant, |rights| {
+        .change(claims.tenant(), |rights| {
             Ok(((), rights.revoke(&role, id, caller)?))
         })
         .await?;
