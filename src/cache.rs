@@ -6,7 +6,7 @@
 //! share the lock. Slots are allocated once, at build time; an entry holds a copy of the token
 //! and its claims.
 //!
-//! Lookups leak nothing useful through timing: the slot is chosen by a keyed hash (SipHash with
+//! Lookups leak nothing useful through timing: the slot is chosen by a keyed hash ([`SlotHash`],
 //! random keys drawn per cache), so a caller cannot aim at a slot, and a candidate entry is
 //! accepted only after a constant-time comparison of the whole token. The hash covers the
 //! token's length and its last [`HASHED_TAIL`] bytes, which lie in the signature: distinct for
@@ -33,9 +33,68 @@ const HASHED_TAIL: usize = 64;
 /// The slots of one shard: `sets_per_shard * WAYS` entries, allocated once.
 type Slots = Box<[Option<Entry>]>;
 
+/// The words [`SlotHash`] reads: the tail, then the length and a zero.
+const HASHED_WORDS: usize = HASHED_TAIL / 8 + 2;
+
+/// The keyed hash that places a token in the cache: NH, the universal hash of UMAC
+/// (RFC 4418 §5; Black, Halevi, Krawczyk, Krovetz, Rogaway, CRYPTO 1999), over the token's last
+/// [`HASHED_TAIL`] bytes (zero-padded) and its length, under [`HASHED_WORDS`] random 64-bit
+/// keys drawn for each cache:
+///
+/// `NH(m) = Σ (m[2i] + k[2i] mod 2^64) · (m[2i+1] + k[2i+1] mod 2^64) mod 2^128`.
+///
+/// Why it is enough. For any two different inputs fixed without knowing the keys, NH over
+/// 64-bit words collides with probability at most 2^-64 over the random keys (it is
+/// 2^-64-almost-universal); the slot is a function of that value, so which tokens would share a
+/// set is unpredictable to anyone without the keys, and the keys never leave the process. Nothing
+/// more is asked of it: it is not a MAC, a collision only puts two tokens in the same set of
+/// [`WAYS`] slots, the whole tokens are then compared in constant time, and only verified tokens
+/// are ever stored (an attacker can only place tokens that REGARDS signed for them).
+///
+/// Why this one. On the 64-byte tail it is five 64×64→128-bit multiplications, about forty
+/// instructions, against about 640 for SipHash-1-3 (std's `RandomState`) on the same input,
+/// which was the largest part of a cache hit (see `benches/cache.rs` and BENCHMARKS.md).
+struct SlotHash {
+    keys: [u64; HASHED_WORDS],
+}
+
+impl SlotHash {
+    /// Keys drawn from the operating system's randomness (through std's `RandomState`, whose
+    /// SipHash keys are random per instance).
+    fn random() -> Self {
+        let seed = RandomState::new();
+        SlotHash {
+            keys: std::array::from_fn(|i| seed.hash_one(i)),
+        }
+    }
+
+    fn hash(&self, token: &[u8]) -> u64 {
+        let tail = &token[token.len().saturating_sub(HASHED_TAIL)..];
+        let mut bytes = [0u8; HASHED_TAIL];
+        bytes[..tail.len()].copy_from_slice(tail);
+        let mut words = [0u64; HASHED_WORDS];
+        for (word, chunk) in words.iter_mut().zip(bytes.chunks_exact(8)) {
+            *word = u64::from_le_bytes(chunk.try_into().expect("8-byte chunks"));
+        }
+        // The length makes the zero-padded tails of tokens of different lengths distinct.
+        words[HASHED_WORDS - 2] = token.len() as u64;
+        let sum =
+            words
+                .chunks_exact(2)
+                .zip(self.keys.chunks_exact(2))
+                .fold(0u128, |sum, (m, k)| {
+                    let a = u128::from(m[0].wrapping_add(k[0]));
+                    let b = u128::from(m[1].wrapping_add(k[1]));
+                    sum.wrapping_add(a * b)
+                });
+        // The low bits of a product are poorly mixed (its lowest is an AND): fold in the high half.
+        (sum >> 64) as u64 ^ sum as u64
+    }
+}
+
 /// A bounded map from verified tokens to their claims.
 pub(crate) struct TokenCache {
-    hasher: RandomState,
+    hasher: SlotHash,
     shards: Box<[RwLock<Slots>]>,
     sets_per_shard: usize,
 }
@@ -66,7 +125,7 @@ impl TokenCache {
             .map(|_| RwLock::new((0..sets_per_shard * WAYS).map(|_| None).collect()))
             .collect();
         Some(TokenCache {
-            hasher: RandomState::new(),
+            hasher: SlotHash::random(),
             shards,
             sets_per_shard,
         })
@@ -79,8 +138,7 @@ impl TokenCache {
 
     /// The keyed hash of a token: its length and its last bytes.
     fn hash(&self, token: &[u8]) -> u64 {
-        let tail = &token[token.len().saturating_sub(HASHED_TAIL)..];
-        self.hasher.hash_one((token.len(), tail))
+        self.hasher.hash(token)
     }
 
     /// The shard and the first slot of the set a token hash maps to.
@@ -214,6 +272,39 @@ mod tests {
         let identity = claims(b"a.b.c", 100);
         cache.insert(&identity, 0);
         assert!(cache.get(b"a.b.c", 0).unwrap().shares(&identity));
+    }
+
+    #[test]
+    fn slot_hash_tells_lengths_and_tails_apart() {
+        let hash = SlotHash::random();
+        let tail = [b's'; HASHED_TAIL];
+        let long = [&b"x."[..], &tail].concat();
+        assert_ne!(hash.hash(b"abc"), hash.hash(b"abc\0"));
+        assert_ne!(
+            hash.hash(&long[1..]),
+            hash.hash(&long),
+            "same tail, other length"
+        );
+        assert_ne!(hash.hash(b"a.b.c"), hash.hash(b"a.b.d"));
+        assert_eq!(hash.hash(b"a.b.c"), hash.hash(b"a.b.c"));
+        assert_ne!(
+            SlotHash::random().hash(b"a.b.c"),
+            SlotHash::random().hash(b"a.b.c"),
+            "keys are drawn per cache"
+        );
+    }
+
+    #[test]
+    fn slot_hash_spreads_tokens_over_the_sets() {
+        let cache = TokenCache::new(16 * 64 * WAYS).unwrap();
+        let mut used = std::collections::HashSet::new();
+        for i in 0..4096 {
+            let hash = cache.hash(format!("token-{i:04}").as_bytes());
+            let (shard, set) = cache.place(hash);
+            used.insert((shard as *const _ as usize, set));
+        }
+        // 4096 tokens over 1024 sets: a uniform spread leaves about 2 % of them empty.
+        assert!(used.len() > 950, "{} sets used", used.len());
     }
 
     #[test]

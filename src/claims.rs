@@ -537,9 +537,9 @@ const fn is_b64token_byte(byte: u8) -> bool {
 /// Checks the size cap and RFC 6750's `b64token` syntax:
 /// `1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="`.
 ///
-/// This is the first thing done with a token, before any base64 or cryptographic work: the
-/// size test is one comparison and the charset test a single pass without early exit (the
-/// same cost for any token of a given length).
+/// This is the first thing done with a token that is not in the verified-token cache, before
+/// any base64 or cryptographic work: the size test is one comparison and the charset test a
+/// single pass without early exit (the same cost for any token of a given length).
 pub(crate) fn check_token_syntax(token: &[u8]) -> Result<(), AuthError> {
     if token.len() > MAX_TOKEN_LEN {
         return Err(AuthError::TokenTooLarge);

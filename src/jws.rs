@@ -4,6 +4,7 @@
 
 use std::borrow::Cow;
 use std::fmt;
+use std::mem::MaybeUninit;
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -43,11 +44,29 @@ pub(crate) fn split(token: &[u8]) -> Result<Segments<'_>, AuthError> {
     })
 }
 
+/// A buffer for [`decode_segment`]: it need not be initialised (nor zeroed on every call).
+pub(crate) const fn buffer<const N: usize>() -> [MaybeUninit<u8>; N] {
+    [MaybeUninit::uninit(); N]
+}
+
 /// Decodes unpadded base64url into `buf`, refusing padding, other alphabets and non-canonical
-/// trailing bits.
-pub(crate) fn decode_segment<'b>(segment: &[u8], buf: &'b mut [u8]) -> Option<&'b [u8]> {
-    let len = URL_SAFE_NO_PAD.decode_slice(segment, buf).ok()?;
-    Some(&buf[..len])
+/// trailing bits; `None` also when `buf` is too small.
+///
+/// base64-simd, with the SIMD instructions the CPU has: the same strict decoding as the
+/// `base64` crate's `URL_SAFE_NO_PAD` (the tests below and the conformance suite hold both to
+/// it), several times faster on a token's 86 to 500 characters.
+pub(crate) fn decode_segment<'b>(
+    segment: &[u8],
+    buf: &'b mut [MaybeUninit<u8>],
+) -> Option<&'b [u8]> {
+    let engine = base64_simd::URL_SAFE_NO_PAD;
+    if engine.decoded_length(segment).ok()? > buf.len() {
+        return None;
+    }
+    let decoded = engine
+        .decode(segment, base64_simd::Out::from_uninit_slice(buf))
+        .ok()?;
+    Some(decoded)
 }
 
 /// The unpadded base64url encoding of `bytes`.
@@ -101,9 +120,10 @@ impl JoseHeader<'_> {
 /// Decodes and checks the header segment.
 pub(crate) fn decode_header<'b>(
     segment: &[u8],
-    buf: &'b mut [u8; MAX_HEADER_LEN],
+    buf: &'b mut [MaybeUninit<u8>; MAX_HEADER_LEN],
 ) -> Result<JoseHeader<'b>, AuthError> {
-    if segment.len() > encoded_len(MAX_HEADER_LEN) {
+    // Unpadded base64url never has a length of 4n + 1: refused before the buffer is touched.
+    if segment.len() > encoded_len(MAX_HEADER_LEN) || segment.len() % 4 == 1 {
         return Err(AuthError::MalformedToken);
     }
     let json = decode_segment(segment, buf).ok_or(AuthError::MalformedToken)?;
@@ -175,7 +195,7 @@ mod tests {
 
     fn header(json: &str) -> Result<String, AuthError> {
         let segment = URL_SAFE_NO_PAD.encode(json);
-        let mut buf = [0; MAX_HEADER_LEN];
+        let mut buf = buffer::<MAX_HEADER_LEN>();
         decode_header(segment.as_bytes(), &mut buf).map(|h| h.alg.into_owned())
     }
 
@@ -272,8 +292,8 @@ mod tests {
 
     #[test]
     fn padded_and_non_canonical_base64_is_refused() {
-        let mut buf = [0; 8];
-        assert!(decode_segment(b"YQ", &mut buf).is_some());
+        let mut buf = buffer::<8>();
+        assert_eq!(decode_segment(b"YQ", &mut buf), Some(&b"a"[..]));
         assert!(decode_segment(b"YQ==", &mut buf).is_none());
         assert!(
             decode_segment(b"YR", &mut buf).is_none(),
@@ -282,6 +302,19 @@ mod tests {
         assert!(
             decode_segment(b"Y+", &mut buf).is_none(),
             "standard alphabet"
+        );
+        assert!(
+            decode_segment(b"Y", &mut buf).is_none(),
+            "4n + 1 characters"
+        );
+        assert!(decode_segment(b"YW J", &mut buf).is_none(), "space");
+        assert!(
+            decode_segment(b"YWJjZA", &mut buffer::<3>()).is_none(),
+            "a buffer too small is a refusal, not a panic"
+        );
+        assert_eq!(
+            decode_segment(b"YWJjZA", &mut buffer::<4>()),
+            Some(&b"abcd"[..])
         );
     }
 

@@ -1,6 +1,7 @@
 //! Token verification: [`Verifier`], its [`VerifierBuilder`] and the rules it applies.
 
 use std::fmt;
+use std::mem::MaybeUninit;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -8,7 +9,7 @@ use serde_json::Value;
 
 use crate::AuthError;
 use crate::cache::TokenCache;
-use crate::claims::{Claims, check_token_syntax, decode_claims};
+use crate::claims::{Claims, MAX_TOKEN_LEN, check_token_syntax, decode_claims};
 use crate::jws;
 use crate::key::{Algorithm, ConfigError, VerifyingKey};
 
@@ -125,8 +126,7 @@ impl Verifier {
 
     /// [`verify`](Self::verify) at a given time, in seconds since the Unix epoch.
     pub fn verify_at(&self, token: &str, now: u64) -> Result<Claims, AuthError> {
-        check_token_syntax(token.as_bytes())?;
-        self.verify_checked(token.as_bytes(), now)
+        self.verify_token(token.as_bytes(), now)
     }
 
     /// Forgets every cached token (see [`VerifierBuilder::cache`]). Does nothing without a
@@ -137,9 +137,13 @@ impl Verifier {
         }
     }
 
-    /// Verifies a token that already passed [`check_token_syntax`] (the layer checks it while
-    /// reading the header): through the cache when there is one.
-    pub(crate) fn verify_checked(&self, token: &[u8], now: u64) -> Result<Claims, AuthError> {
+    /// Verifies a token as a request presents it: the size cap; then, when there is a cache, a
+    /// lookup (a hit is a token this verifier already checked and verified, compared whole:
+    /// no syntax scan); then the syntax, the signature and the claims.
+    pub(crate) fn verify_token(&self, token: &[u8], now: u64) -> Result<Claims, AuthError> {
+        if token.len() > MAX_TOKEN_LEN {
+            return Err(AuthError::TokenTooLarge);
+        }
         let Some(cache) = &self.inner.cache else {
             return self.verify_uncached(token, now);
         };
@@ -159,11 +163,12 @@ impl Verifier {
     }
 
     fn verify_uncached(&self, token: &[u8], now: u64) -> Result<Claims, AuthError> {
+        check_token_syntax(token)?;
         let segments = jws::split(token)?;
         let key = self.key_for(segments.header)?;
 
         let expected_len = key.signature_len();
-        let mut signature_buf = [0; MAX_SIGNATURE_LEN];
+        let mut signature_buf = jws::buffer::<MAX_SIGNATURE_LEN>();
         let signature = (segments.signature.len() == jws::encoded_len(expected_len))
             .then(|| jws::decode_segment(segments.signature, &mut signature_buf))
             .flatten()
@@ -173,11 +178,16 @@ impl Verifier {
         }
 
         if segments.payload.len() <= jws::encoded_len(STACK_PAYLOAD_LEN) {
-            let mut payload_buf = [0; STACK_PAYLOAD_LEN];
+            let mut payload_buf = jws::buffer::<STACK_PAYLOAD_LEN>();
             self.identity(token, segments.payload, &mut payload_buf, now)
         } else {
-            let mut payload_buf = vec![0; segments.payload.len() / 4 * 3 + 3];
-            self.identity(token, segments.payload, &mut payload_buf, now)
+            let mut payload_buf = Vec::with_capacity(segments.payload.len() / 4 * 3 + 3);
+            self.identity(
+                token,
+                segments.payload,
+                payload_buf.spare_capacity_mut(),
+                now,
+            )
         }
     }
 
@@ -187,7 +197,7 @@ impl Verifier {
         &self,
         token: &[u8],
         payload: &[u8],
-        buf: &mut [u8],
+        buf: &mut [MaybeUninit<u8>],
         now: u64,
     ) -> Result<Claims, AuthError> {
         let payload = jws::decode_segment(payload, buf).ok_or(AuthError::MalformedToken)?;
@@ -214,7 +224,7 @@ impl Verifier {
         {
             Some(&(_, algorithm)) => Some(algorithm),
             None => {
-                let mut header_buf = [0; jws::MAX_HEADER_LEN];
+                let mut header_buf = jws::buffer::<{ jws::MAX_HEADER_LEN }>();
                 let header = jws::decode_header(header, &mut header_buf)?;
                 Algorithm::from_name(&header.alg)
             }

@@ -32,12 +32,7 @@ fn development_verifier() -> Verifier {
 }
 
 fn identity(claims: &Claims) -> (&str, &str, &Role, &str) {
-    (
-        claims.sub(),
-        claims.email(),
-        claims.role(),
-        claims.tenant(),
-    )
+    (claims.sub(), claims.email(), claims.role(), claims.tenant())
 }
 
 #[test]

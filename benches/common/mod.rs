@@ -201,7 +201,34 @@ pub fn format_ns(ns: f64) -> String {
 /// Runs every case under criterion (one benchmark after the other, medians printed under
 /// `name`), then, unless `BENCH_INTERLEAVED=0`, interleaved (see [`interleaved`]): returns the
 /// interleaved median of each case, in ns, with its name.
+///
+/// `BENCH_PROFILE=<case name>` runs only that case, `BENCH_PROFILE_ITERS` times (100 000 by
+/// default), without criterion: for `valgrind --tool=callgrind`. `BENCH_CRITERION=0` skips
+/// criterion (the interleaved run alone, for quick comparisons).
 pub fn run(name: &str, cases: &mut [Case<'_>]) -> Option<Vec<(String, f64)>> {
+    if let Ok(profiled) = std::env::var("BENCH_PROFILE") {
+        let iters = std::env::var("BENCH_PROFILE_ITERS")
+            .ok()
+            .and_then(|iters| iters.parse().ok())
+            .unwrap_or(100_000);
+        let case = cases
+            .iter_mut()
+            .find(|case| case.name == profiled)
+            .unwrap_or_else(|| panic!("no case named {profiled}"));
+        let elapsed = (case.run)(iters);
+        println!("{profiled}: {iters} iterations in {elapsed:?}");
+        return None;
+    }
+    if std::env::var("BENCH_CRITERION").as_deref() == Ok("0") {
+        let medians = interleaved(cases);
+        return Some(
+            cases
+                .iter()
+                .map(|case| case.name.clone())
+                .zip(medians)
+                .collect(),
+        );
+    }
     let since = SystemTime::now();
     let mut criterion = criterion::Criterion::default()
         .warm_up_time(Duration::from_secs(1))
@@ -251,17 +278,23 @@ impl<'a> Case<'a> {
     }
 }
 
-/// Measures every case in turn, round after round (`BENCH_ROUNDS`, 31 by default), each turn
-/// lasting about 5 ms, and returns the median time per operation of each case, in ns.
+/// Measures every case in turn, round after round, each turn lasting about 5 ms, in
+/// `BENCH_PASSES` passes (3 by default) of `BENCH_ROUNDS` rounds (11 by default); returns, for
+/// each case, the median over the passes of its median time per operation in each pass, in ns.
+/// Each pass's medians are printed too, so that the spread between passes shows.
 ///
 /// Criterion measures one benchmark after the other; on shared cores the load changes between
 /// them, which skews the ratios. Interleaving gives every case the same conditions, so the
-/// ratios below are taken from these medians.
+/// ratios are taken from these medians.
 pub fn interleaved(cases: &mut [Case<'_>]) -> Vec<f64> {
-    let rounds: usize = std::env::var("BENCH_ROUNDS")
-        .ok()
-        .and_then(|rounds| rounds.parse().ok())
-        .unwrap_or(31);
+    let env = |name: &str, default: usize| {
+        std::env::var(name)
+            .ok()
+            .and_then(|value| value.parse().ok())
+            .unwrap_or(default)
+            .max(1)
+    };
+    let (passes, rounds) = (env("BENCH_PASSES", 3), env("BENCH_ROUNDS", 11));
     let turn = Duration::from_millis(5);
     let iters: Vec<u64> = cases
         .iter_mut()
@@ -277,18 +310,28 @@ pub fn interleaved(cases: &mut [Case<'_>]) -> Vec<f64> {
             }
         })
         .collect();
-    let mut samples = vec![Vec::with_capacity(rounds); cases.len()];
-    for _ in 0..rounds {
-        for ((case, &iters), samples) in cases.iter_mut().zip(&iters).zip(&mut samples) {
-            let elapsed = (case.run)(iters);
-            samples.push(elapsed.as_nanos() as f64 / iters as f64);
+    let median = |mut samples: Vec<f64>| {
+        samples.sort_by(f64::total_cmp);
+        samples[samples.len() / 2]
+    };
+    let mut pass_medians = vec![Vec::with_capacity(passes); cases.len()];
+    for pass in 0..passes {
+        let mut samples = vec![Vec::with_capacity(rounds); cases.len()];
+        for _ in 0..rounds {
+            for ((case, &iters), samples) in cases.iter_mut().zip(&iters).zip(&mut samples) {
+                let elapsed = (case.run)(iters);
+                samples.push(elapsed.as_nanos() as f64 / iters as f64);
+            }
+        }
+        println!(
+            "\n-- interleaved pass {} of {passes} ({rounds} rounds) --",
+            pass + 1
+        );
+        for ((case, samples), medians) in cases.iter().zip(samples).zip(&mut pass_medians) {
+            let ns = median(samples);
+            println!("{:<48} {:>12}", case.name, format_ns(ns));
+            medians.push(ns);
         }
     }
-    samples
-        .into_iter()
-        .map(|mut samples| {
-            samples.sort_by(f64::total_cmp);
-            samples[samples.len() / 2]
-        })
-        .collect()
+    pass_medians.into_iter().map(median).collect()
 }

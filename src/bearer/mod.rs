@@ -140,9 +140,8 @@ impl Config {
                 _ => Err(AuthError::MissingCredentials),
             };
         };
-        // The header parser checked the token's size and syntax: no second pass.
         let token = &authorization.as_bytes()[start..];
-        let claims = self.verifier.verify_checked(token, unix_now())?;
+        let claims = self.verifier.verify_token(token, unix_now())?;
         if self.strict_tenant
             && credentials
                 .scope
