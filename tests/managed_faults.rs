@@ -160,12 +160,23 @@ async fn role_resources(
     admin.answer(Value::Array(resources)).await
 }
 
+async fn tenants(State(admin): State<Arc<Admin>>, Path(microservice): Path<String>) -> Response {
+    let projects = if microservice == "rs-notifier" {
+        json!(["project1", "project7"])
+    } else {
+        json!([])
+    };
+    admin.answer(projects).await
+}
+
 fn admin_router(admin: Arc<Admin>) -> Router {
     let recorder = admin.clone();
     Router::new()
         .route("/resources/microservices/{ms}", post(register))
         .route("/roles", get(roles))
         .route("/roles/{role}/resources/{ms}", get(role_resources))
+        // rs-admin-instance's tenant list, served here too for discovery.
+        .route("/tenants/{ms}", get(tenants))
         .with_state(admin)
         .layer(axum::middleware::from_fn(
             move |request: axum::extract::Request, next: axum::middleware::Next| {
@@ -491,6 +502,71 @@ async fn a_detached_refresher_stops_with_the_last_clone_of_the_access() {
     let after_drop = calls();
     tokio::time::sleep(Duration::from_millis(600)).await;
     assert_eq!(calls(), after_drop);
+}
+
+#[tokio::test]
+async fn projects_are_discovered_from_rs_admin_instance_and_registered() {
+    let (admin, address) = start_admin().await;
+    let access = ManagedAccess::builder("rs-notifier", endpoints())
+        .admin_url(format!("http://{address}"))
+        .admin_instance_url(format!("http://{address}"))
+        .system_tokens(TokenIssuer::development())
+        .refresh_period(Duration::from_millis(200))
+        .build()
+        .unwrap();
+    assert!(access.projects().is_empty());
+    let _refresher = access.spawn();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while !(access.projects() == ["project1", "project7"] && access.health().is_up_to_date()) {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{:?}",
+            access.health()
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let registrations = admin.registrations.lock().unwrap().len();
+    assert_eq!(registrations, 2, "once per discovered project");
+    // The discovery call carries a system token for no project, as REGARDS' tenant resolver.
+    let verifier = regards_auth::Verifier::builder()
+        .hs512(regards_auth::REGARDS_DEVELOPMENT_KEY)
+        .allow_development_key()
+        .build()
+        .unwrap();
+    let tenants: Vec<String> = admin
+        .authorizations
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|value| {
+            verifier
+                .verify(value.strip_prefix("Bearer ").unwrap())
+                .unwrap()
+                .tenant
+        })
+        .collect();
+    assert!(tenants.iter().any(|tenant| tenant == "_NOTENANT_"));
+}
+
+#[tokio::test]
+async fn discovery_failure_keeps_serving_the_configured_projects() {
+    let (admin, address) = start_admin().await;
+    admin.set(Mode::Garbage);
+    let access = ManagedAccess::builder("rs-notifier", endpoints())
+        .admin_url(format!("http://{address}"))
+        .admin_instance_url(format!("http://{address}"))
+        .system_tokens(TokenIssuer::development())
+        .projects(["project1"])
+        .refresh_period(Duration::from_millis(200))
+        .build()
+        .unwrap();
+    let _refresher = access.spawn();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(access.projects(), ["project1"]);
+    assert_eq!(
+        status(&access, Role::Exploit, Method::GET, "/recipients").await,
+        200
+    );
 }
 
 #[tokio::test]
