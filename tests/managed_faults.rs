@@ -46,6 +46,8 @@ struct Admin {
     /// Role -> the endpoints (verb, path) of rs-notifier it is granted.
     grants: Mutex<Grants>,
     registrations: Mutex<Vec<(String, Value)>>,
+    /// How many times `GET /roles` was called.
+    role_listings: Mutex<usize>,
     /// The `Authorization` header of every call.
     authorizations: Mutex<Vec<String>>,
     /// Roles `GET /roles` lists but whose resources are not found (deleted in between).
@@ -65,6 +67,7 @@ impl Admin {
             ]),
             registrations: Mutex::new(Vec::new()),
             authorizations: Mutex::new(Vec::new()),
+            role_listings: Mutex::new(0),
             deleted: Mutex::new(Vec::new()),
         })
     }
@@ -121,6 +124,7 @@ async fn register(
 }
 
 async fn roles(State(admin): State<Arc<Admin>>) -> Response {
+    *admin.role_listings.lock().unwrap() += 1;
     let mut names: Vec<String> = admin
         .grants
         .lock()
@@ -567,6 +571,29 @@ async fn discovery_failure_keeps_serving_the_configured_projects() {
         status(&access, Role::Exploit, Method::GET, "/recipients").await,
         200
     );
+}
+
+#[tokio::test]
+async fn a_burst_of_refresh_requests_reads_rs_admin_at_most_twice() {
+    let (admin, address) = start_admin().await;
+    let access = access(address);
+    let mut burst = tokio::task::JoinSet::new();
+    for _ in 0..10 {
+        let access = access.clone();
+        burst.spawn(async move { access.refresh("project1").await });
+    }
+    while let Some(refreshed) = burst.join_next().await {
+        assert_eq!(refreshed.unwrap(), Ok(()));
+    }
+    // The first read, then one that started after the last request: it answers them all.
+    let listings = *admin.role_listings.lock().unwrap();
+    assert!(
+        (1..=2).contains(&listings),
+        "{listings} reads for 10 requests"
+    );
+    // A request made after that burst reads again.
+    access.refresh("project1").await.unwrap();
+    assert_eq!(*admin.role_listings.lock().unwrap(), listings + 1);
 }
 
 #[tokio::test]

@@ -91,7 +91,7 @@ pub(crate) struct Shared {
     /// Health and bookkeeping per project (never taken on the request path).
     projects: Mutex<BTreeMap<String, ProjectState>>,
     /// Wakes the refresher when a project is added.
-    new_project: tokio::sync::Notify,
+    new_project: Arc<tokio::sync::Notify>,
 }
 
 pub(crate) struct Settings {
@@ -112,6 +112,11 @@ struct ProjectState {
     consecutive_failures: u32,
     /// One refresh of a project at a time, so that an older answer never replaces a newer one.
     refreshing: Arc<tokio::sync::Mutex<()>>,
+    /// How many refreshes were asked for so far.
+    refresh_requests: u64,
+    /// The number of requests made before the last successful refresh started: those are
+    /// answered by it (a burst of events costs one or two reads, not one each).
+    refreshed_through: u64,
 }
 
 /// Builds a [`ManagedAccess`]; see [`ManagedAccess::builder`].
@@ -230,10 +235,24 @@ impl ManagedAccess {
     pub async fn refresh(&self, project: &str) -> Result<(), AdminError> {
         self.add_project(project)
             .map_err(|_| AdminError::EmptyProject)?;
-        let lock = self
-            .state(project, |state| state.refreshing.clone())
-            .unwrap_or_default();
+        let mut request = 0;
+        let mut lock = Arc::default();
+        self.shared.update(project, |state| {
+            state.refresh_requests += 1;
+            request = state.refresh_requests;
+            lock = state.refreshing.clone();
+        });
         let _one_at_a_time = lock.lock().await;
+        let mut started_after = 0;
+        let mut covered = false;
+        self.shared.update(project, |state| {
+            covered = state.refreshed_through >= request;
+            started_after = state.refresh_requests;
+        });
+        if covered {
+            // A refresh that started after this request was made has succeeded meanwhile.
+            return Ok(());
+        }
         let result = self.fetch(project).await;
         let microservice = self.microservice();
         match result {
@@ -255,6 +274,7 @@ impl ManagedAccess {
                         tracing::debug!(microservice, project, roles, "rights refreshed");
                     }
                     state.refresh_failing = false;
+                    state.refreshed_through = state.refreshed_through.max(started_after);
                     state.last_success = Some(fetched_at);
                     state.consecutive_failures = 0;
                 });
@@ -519,11 +539,11 @@ async fn supervise(shared: Weak<Shared>) {
             }
         }
         let period = access.shared.settings.refresh_period;
-        let new_project = access.shared.clone();
+        let new_project = access.shared.new_project.clone();
         drop(access);
         tokio::select! {
             () = tokio::time::sleep(period) => {}
-            () = new_project.new_project.notified() => {}
+            () = new_project.notified() => {}
         }
     }
 }
@@ -714,7 +734,7 @@ impl ManagedAccessBuilder {
             rights_writer: Mutex::new(()),
             served: ArcSwap::from_pointee(HashSet::new()),
             projects: Mutex::new(BTreeMap::new()),
-            new_project: tokio::sync::Notify::new(),
+            new_project: Arc::default(),
         });
         let added: Vec<&str> = self
             .projects
