@@ -336,6 +336,33 @@ mod tests {
         assert_eq!(TrustedProxies::none().client_address(&request), None);
     }
 
+    proptest::proptest! {
+        #![proptest_config(proptest::test_runner::Config { cases: 512, ..Default::default() })]
+
+        /// Whatever a client or a proxy writes in the forwarding headers, the address is an
+        /// address named there, the peer, or unknown; never a panic.
+        #[test]
+        fn any_forwarding_header_is_read_without_panic(
+            forwarded in "[ -~]{0,80}",
+            x_forwarded_for in "[ -~]{0,80}",
+        ) {
+            let proxies = TrustedProxies::new(["10.0.0.0/8", "::1"]).unwrap();
+            let mut request = request("10.0.0.1", &[]);
+            for (name, value) in [("forwarded", &forwarded), ("x-forwarded-for", &x_forwarded_for)] {
+                if let Ok(value) = http::HeaderValue::from_str(value) {
+                    request.headers_mut().insert(name, value);
+                }
+            }
+            if let Some(address) = proxies.client_address(&request) {
+                let named = forwarded.contains(&address.to_string())
+                    || x_forwarded_for.contains(&address.to_string())
+                    || address == ip("10.0.0.1")
+                    || any_address_text(address, |text| forwarded.contains(text) || x_forwarded_for.contains(text));
+                proptest::prop_assert!(named || proxies.contains(address), "{address}");
+            }
+        }
+    }
+
     #[test]
     fn invalid_trusted_proxies_are_refused() {
         assert_eq!(

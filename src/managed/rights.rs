@@ -587,6 +587,39 @@ mod tests {
         assert_eq!(compile(&[huge]).map(|_| ()), None);
     }
 
+    proptest::proptest! {
+        #![proptest_config(proptest::test_runner::Config { cases: 256, ..Default::default() })]
+
+        /// Whatever roles, patterns and grants administrators write, building the rights and
+        /// deciding from them answers, never panics; an invalid pattern only refuses its role.
+        #[test]
+        fn any_administered_rights_decide_without_panic(
+            names in proptest::collection::vec("[A-Z_]{0,10}", 1..6),
+            patterns in proptest::collection::vec("[ -~]{0,16}", 0..4),
+            verbs in proptest::collection::vec("[A-Z]{0,7}", 0..4),
+            paths in proptest::collection::vec("[ -~]{0,16}", 0..4),
+            address in proptest::num::u32::ANY,
+        ) {
+            let patterns: Vec<&str> = patterns.iter().map(String::as_str).collect();
+            let roles: Vec<AdminRole> = names.iter().map(|name| role(name, &patterns)).collect();
+            let granted: Vec<AdminResource> = verbs
+                .iter()
+                .zip(&paths)
+                .map(|(verb, path)| grant(verb, path))
+                .chain([grant("GET", "/recipients")])
+                .collect();
+            let grants: Vec<(&str, Vec<AdminResource>)> =
+                names.iter().map(|name| (name.as_str(), granted.clone())).collect();
+            let rights = rights(&roles, &grants);
+            let client = std::net::Ipv4Addr::from(address).to_string();
+            for name in &names {
+                let role = Role::from_name(name);
+                let _ = decide_for(&role, 0, Some(&rights), &client);
+                let _ = decide_for(&role, 1, Some(&rights), &client);
+            }
+        }
+    }
+
     #[test]
     fn grants_of_undeclared_endpoints_are_counted_and_ignored() {
         let grants = HashMap::from([(
