@@ -597,6 +597,43 @@ async fn a_burst_of_refresh_requests_reads_rs_admin_at_most_twice() {
 }
 
 #[tokio::test]
+async fn a_refresh_slower_than_its_deadline_fails_and_keeps_the_rights() {
+    let (admin, address) = start_admin().await;
+    let access = ManagedAccess::builder("rs-notifier", endpoints())
+        .admin_url(format!("http://{address}"))
+        .system_tokens(TokenIssuer::development())
+        .projects(["project1"])
+        .admin_timeout(Duration::from_millis(500))
+        .refresh_timeout(Duration::from_millis(800))
+        .build()
+        .unwrap();
+    access.refresh("project1").await.unwrap();
+    // Each call answers within its own timeout, but six of them do not fit in the deadline.
+    admin.set(Mode::Slow(Duration::from_millis(300)));
+    assert_eq!(access.refresh("project1").await, Err(AdminError::Timeout));
+    assert_eq!(rights_source(&access), RightsSource::Administered);
+}
+
+#[tokio::test]
+async fn events_for_a_project_not_served_are_refused_and_serve_nothing() {
+    let (admin, address) = start_admin().await;
+    let access = access(address);
+    assert_eq!(
+        access.refresh("project9").await,
+        Err(AdminError::UnknownProject)
+    );
+    assert_eq!(
+        access.register("project9").await,
+        Err(AdminError::UnknownProject)
+    );
+    assert_eq!(access.projects(), ["project1"]);
+    assert!(
+        admin.authorizations.lock().unwrap().is_empty(),
+        "rs-admin not called"
+    );
+}
+
+#[tokio::test]
 async fn rejected_request_carries_the_typed_reason() {
     let (_admin, address) = start_admin().await;
     let access = access(address);
