@@ -65,6 +65,10 @@ enum Addresses {
 /// administrators over HTTP; a few KiB of text cannot legitimately need more.
 const PATTERN_SIZE_LIMIT: usize = 1 << 20;
 
+/// What the names of one role gather: its grants (a bit per endpoint), its address patterns,
+/// and the names it goes by.
+type Pool<'a> = (Box<[u64]>, Vec<&'a str>, Vec<&'a str>);
+
 /// What a refresh found worth a log line.
 #[derive(Debug, Default, PartialEq, Eq)]
 pub(crate) struct BuildReport {
@@ -86,8 +90,7 @@ impl ProjectRights {
         let mut report = BuildReport::default();
         // Names that are the same role (`X` and `ROLE_X`, as REGARDS' RoleAuthority reads them)
         // pool their grants and their address patterns, as REGARDS' authorities do.
-        let mut pooled: HashMap<Role, (Box<[u64]>, Vec<&str>, Vec<&str>)> =
-            HashMap::with_capacity(roles.len());
+        let mut pooled: HashMap<Role, Pool<'_>> = HashMap::with_capacity(roles.len());
         for role in roles {
             let (granted, patterns, names) = pooled
                 .entry(Role::from_name(&role.name))
