@@ -16,10 +16,9 @@ use http::{HeaderValue, StatusCode};
 ///
 /// | variant | status | `error=` |
 /// |---|---|---|
-/// | [`MissingCredentials`](Self::MissingCredentials) | 401 | (none) |
+/// | [`MissingCredentials`](Self::MissingCredentials), [`AddressNotAllowed`](Self::AddressNotAllowed) | 401 | (none) |
 /// | [`MultipleCredentials`](Self::MultipleCredentials), [`TokenInQuery`](Self::TokenInQuery), [`InvalidScope`](Self::InvalidScope) | 400 | `invalid_request` |
 /// | [`MalformedToken`](Self::MalformedToken), [`TokenTooLarge`](Self::TokenTooLarge), [`UnsupportedAlgorithm`](Self::UnsupportedAlgorithm), [`InvalidSignature`](Self::InvalidSignature), [`UnsupportedHeader`](Self::UnsupportedHeader), [`Expired`](Self::Expired), [`NotYetValid`](Self::NotYetValid), [`InvalidAudience`](Self::InvalidAudience), [`InvalidClaims`](Self::InvalidClaims) | 401 | `invalid_token` |
-/// | [`AddressNotAllowed`](Self::AddressNotAllowed) | 401 | `invalid_token` |
 /// | [`InsufficientRole`](Self::InsufficientRole), [`TenantMismatch`](Self::TenantMismatch), [`EndpointNotDeclared`](Self::EndpointNotDeclared), [`RightsUnavailable`](Self::RightsUnavailable) | 403 | `insufficient_scope` |
 /// | [`NotConfigured`](Self::NotConfigured) | 500 | (none) |
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -144,7 +143,7 @@ impl AuthError {
             StatusCode::BAD_REQUEST => Some(INVALID_REQUEST),
             StatusCode::FORBIDDEN => Some(INSUFFICIENT_SCOPE),
             StatusCode::UNAUTHORIZED => match self {
-                AuthError::MissingCredentials => Some(NO_ERROR),
+                AuthError::MissingCredentials | AuthError::AddressNotAllowed => Some(NO_ERROR),
                 _ => Some(INVALID_TOKEN),
             },
             _ => None,
@@ -164,7 +163,9 @@ impl AuthError {
             StatusCode::BAD_REQUEST => Some(INVALID_REQUEST_HEADER),
             StatusCode::FORBIDDEN => Some(INSUFFICIENT_SCOPE_HEADER),
             StatusCode::UNAUTHORIZED => match self {
-                AuthError::MissingCredentials => Some(NO_ERROR_HEADER),
+                AuthError::MissingCredentials | AuthError::AddressNotAllowed => {
+                    Some(NO_ERROR_HEADER)
+                }
                 _ => Some(INVALID_TOKEN_HEADER),
             },
             _ => None,
@@ -258,7 +259,8 @@ mod tests {
                 S::FORBIDDEN,
                 INSUFFICIENT_SCOPE,
             ),
-            (AuthError::AddressNotAllowed, S::UNAUTHORIZED, INVALID_TOKEN),
+            // The token is fine: a client told `invalid_token` would fetch another, in vain.
+            (AuthError::AddressNotAllowed, S::UNAUTHORIZED, NO_ERROR),
         ] {
             assert_eq!(error.status(), status, "{error:?}");
             assert_eq!(error.challenge(), Some(challenge), "{error:?}");

@@ -77,11 +77,14 @@ async fn serve_tls(pki: &TestPki) -> (SocketAddr, mpsc::UnboundedReceiver<Result
     let acceptor = TlsAcceptor::from(Arc::new(config));
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    // The demo's services would call rs-admin in plain HTTP at this TLS-only address: they
-    // cannot, and decide from the default roles, which is all this test needs.
+    // The demo's services reach its rs-admin in plain HTTP, as services inside a deployment do:
+    // the same app also listens without TLS, on another port, for them.
+    let inside = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let mut config = DemoConfig::development();
-    config.addr = addr;
+    config.addr = inside.local_addr().unwrap();
     let app: Router = regards_demo::app(config);
+    let inside_app = app.clone();
+    tokio::spawn(async move { axum::serve(inside, inside_app).await });
     let (handshakes, outcomes) = mpsc::unbounded_channel();
     tokio::spawn(async move {
         while let Ok((tcp, _)) = listener.accept().await {

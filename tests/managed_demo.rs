@@ -27,7 +27,9 @@ use hyper::body::Bytes;
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
-use regards_auth::managed::{ManagedAccess, Refresher, RightsSource, TrustedProxies};
+use regards_auth::managed::{
+    ForwardedHeader, ManagedAccess, Refresher, RightsSource, TrustedProxies,
+};
 use regards_auth::{REGARDS_DEVELOPMENT_KEY, Role, TokenIssuer, Verifier};
 use serde_json::{Value, json};
 use tokio::net::TcpListener;
@@ -42,7 +44,8 @@ const RULE: &str = "/api/v1/rs-notifier/rule";
 const MY_USER: &str = "/api/v1/rs-admin/users/myuser";
 const OPERATOR: &str = "NOTIFIER_OPERATOR";
 
-const INVALID_TOKEN: &str = r#"Bearer realm="regards", error="invalid_token""#;
+/// The challenge of an address refusal: the token is fine, the place is not.
+const ADDRESS_REFUSED: &str = r#"Bearer realm="regards""#;
 const INSUFFICIENT_SCOPE: &str = r#"Bearer realm="regards", error="insufficient_scope""#;
 
 /// How long the demo's services may take to register and read their rights.
@@ -951,8 +954,8 @@ async fn a_role_address_filter_lets_ipv4_clients_through_only_when_a_pattern_mat
         let my_user = stack.get(MY_USER, &operator).await;
         assert_eq!(my_user.status, expected, "{patterns:?} on rs-admin");
         if expected == 401 {
-            assert_eq!(reply.challenge(), Some(INVALID_TOKEN));
-            assert_eq!(my_user.challenge(), Some(INVALID_TOKEN));
+            assert_eq!(reply.challenge(), Some(ADDRESS_REFUSED));
+            assert_eq!(my_user.challenge(), Some(ADDRESS_REFUSED));
         }
         // Other roles are not filtered.
         assert_eq!(stack.get(MY_USER, &user).await.status, 200);
@@ -977,7 +980,7 @@ async fn a_role_address_filter_matches_ipv6_clients_in_java_and_compressed_forms
         )
         .await;
         if reply.status == 401 {
-            assert_eq!(reply.challenge(), Some(INVALID_TOKEN));
+            assert_eq!(reply.challenge(), Some(ADDRESS_REFUSED));
         }
         reply.status.as_u16()
     };
@@ -1013,16 +1016,54 @@ async fn forwarded_headers_from_a_trusted_proxy_name_the_client_of_the_address_f
         .set_addresses(&admin, OPERATOR, &[r"192\.0\.2\.7"])
         .await;
     let operator = stack.operator("project1");
-    let cases: [(&[(&str, &str)], u16); 7] = [
+    let cases: [(&[(&str, &str)], u16); 6] = [
         (&[], 401),
         (&[("x-forwarded-for", "192.0.2.7")], 200),
-        (&[("forwarded", "for=192.0.2.7;proto=http")], 200),
-        (&[("forwarded", r#"for="192.0.2.7:4711""#)], 200),
         (&[("x-forwarded-for", "198.51.100.1")], 401),
         // The rightmost address the trusted proxy did not write is the client: what a client
         // writes on the left is not believed.
         (&[("x-forwarded-for", "192.0.2.7, 198.51.100.1")], 401),
+        // The proxies write X-Forwarded-For: a Forwarded header is the client's own.
+        (&[("forwarded", "for=192.0.2.7")], 401),
+        (
+            &[
+                ("forwarded", "for=192.0.2.7"),
+                ("x-forwarded-for", "198.51.100.1"),
+            ],
+            401,
+        ),
+    ];
+    for (headers, expected) in cases {
+        let reply = stack.put_rule_with(&operator, headers).await;
+        assert_eq!(reply.status, expected, "{headers:?}");
+    }
+}
+
+#[tokio::test]
+async fn proxies_that_write_forwarded_are_read_through_forwarded_only() {
+    let stack = Stack::start_with(|config| {
+        config.trusted_proxies = TrustedProxies::new(["127.0.0.1"])
+            .unwrap()
+            .reading(ForwardedHeader::Forwarded);
+    })
+    .await;
+    let admin = stack.operator_granted_put_rule().await;
+    stack
+        .set_addresses(&admin, OPERATOR, &[r"192\.0\.2\.7"])
+        .await;
+    let operator = stack.operator("project1");
+    let cases: [(&[(&str, &str)], u16); 5] = [
+        (&[("forwarded", "for=192.0.2.7;proto=http")], 200),
+        (&[("forwarded", r#"for="192.0.2.7:4711""#)], 200),
         (&[("forwarded", "for=unknown")], 401),
+        (&[("x-forwarded-for", "192.0.2.7")], 401),
+        (
+            &[
+                ("x-forwarded-for", "192.0.2.7"),
+                ("forwarded", "for=198.51.100.1"),
+            ],
+            401,
+        ),
     ];
     for (headers, expected) in cases {
         let reply = stack.put_rule_with(&operator, headers).await;
@@ -1049,7 +1090,7 @@ async fn forwarded_headers_from_an_untrusted_peer_are_ignored() {
     for headers in spoofed {
         let reply = stack.put_rule_with(&operator, headers).await;
         assert_eq!(reply.status, 401, "spoofing with {headers:?}");
-        assert_eq!(reply.challenge(), Some(INVALID_TOKEN));
+        assert_eq!(reply.challenge(), Some(ADDRESS_REFUSED));
     }
     // The peer is the client, whatever the headers say.
     stack
@@ -1084,7 +1125,7 @@ async fn a_role_with_an_address_pattern_that_does_not_compile_is_refused_and_not
             .await;
         let reply = stack.put_rule(&operator).await;
         assert_eq!(reply.status, 401, "{pattern}");
-        assert_eq!(reply.challenge(), Some(INVALID_TOKEN));
+        assert_eq!(reply.challenge(), Some(ADDRESS_REFUSED));
         assert_eq!(stack.get(MY_USER, &operator).await.status, 401, "{pattern}");
         // The refresh that read it succeeded, and everyone else is served as before.
         for service in &stack.demo.services {
@@ -1178,4 +1219,24 @@ async fn every_demo_service_reports_administered_rights_registration_and_no_fail
     for service in &stack.demo.services {
         assert!(service.health().is_up_to_date());
     }
+}
+
+#[tokio::test]
+async fn a_project_admin_cannot_open_an_instance_endpoint_to_itself() {
+    let stack = Stack::start().await;
+    let admin = stack.token(Role::ProjectAdmin, "project1");
+    let accounts = "/api/v1/rs-admin-instance/accounts";
+    assert_eq!(stack.get(accounts, &admin).await.status, 403);
+    let body = json!({"microservice": "rs-admin-instance", "resource": "/accounts", "verb": "GET"});
+    let reply = stack
+        .send(
+            Method::POST,
+            &format!("{ADMIN}/roles/PROJECT_ADMIN/resources"),
+            Some(&admin),
+            &[],
+            &body.to_string(),
+        )
+        .await;
+    assert_eq!(reply.status, 403, "rs-admin refuses the grant");
+    assert_eq!(stack.get(accounts, &admin).await.status, 403);
 }

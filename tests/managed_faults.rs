@@ -46,6 +46,8 @@ struct Admin {
     /// Role -> the endpoints (verb, path) of rs-notifier it is granted.
     grants: Mutex<Grants>,
     registrations: Mutex<Vec<(String, Value)>>,
+    /// How many times `GET /roles` was called.
+    role_listings: Mutex<usize>,
     /// The `Authorization` header of every call.
     authorizations: Mutex<Vec<String>>,
     /// Roles `GET /roles` lists but whose resources are not found (deleted in between).
@@ -65,6 +67,7 @@ impl Admin {
             ]),
             registrations: Mutex::new(Vec::new()),
             authorizations: Mutex::new(Vec::new()),
+            role_listings: Mutex::new(0),
             deleted: Mutex::new(Vec::new()),
         })
     }
@@ -121,6 +124,7 @@ async fn register(
 }
 
 async fn roles(State(admin): State<Arc<Admin>>) -> Response {
+    *admin.role_listings.lock().unwrap() += 1;
     let mut names: Vec<String> = admin
         .grants
         .lock()
@@ -160,12 +164,23 @@ async fn role_resources(
     admin.answer(Value::Array(resources)).await
 }
 
+async fn tenants(State(admin): State<Arc<Admin>>, Path(microservice): Path<String>) -> Response {
+    let projects = if microservice == "rs-notifier" {
+        json!(["project1", "project7"])
+    } else {
+        json!([])
+    };
+    admin.answer(projects).await
+}
+
 fn admin_router(admin: Arc<Admin>) -> Router {
     let recorder = admin.clone();
     Router::new()
         .route("/resources/microservices/{ms}", post(register))
         .route("/roles", get(roles))
         .route("/roles/{role}/resources/{ms}", get(role_resources))
+        // rs-admin-instance's tenant list, served here too for discovery.
+        .route("/tenants/{ms}", get(tenants))
         .with_state(admin)
         .layer(axum::middleware::from_fn(
             move |request: axum::extract::Request, next: axum::middleware::Next| {
@@ -488,6 +503,131 @@ async fn a_detached_refresher_stops_with_the_last_clone_of_the_access() {
     let after_drop = calls();
     tokio::time::sleep(Duration::from_millis(600)).await;
     assert_eq!(calls(), after_drop);
+}
+
+#[tokio::test]
+async fn projects_are_discovered_from_rs_admin_instance_and_registered() {
+    let (admin, address) = start_admin().await;
+    let access = ManagedAccess::builder("rs-notifier", endpoints())
+        .admin_url(format!("http://{address}"))
+        .admin_instance_url(format!("http://{address}"))
+        .system_tokens(TokenIssuer::development())
+        .refresh_period(Duration::from_millis(200))
+        .build()
+        .unwrap();
+    assert!(access.projects().is_empty());
+    let _refresher = access.spawn();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while !(access.projects() == ["project1", "project7"] && access.health().is_up_to_date()) {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{:?}",
+            access.health()
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let registrations = admin.registrations.lock().unwrap().len();
+    assert_eq!(registrations, 2, "once per discovered project");
+    // The discovery call carries a system token for no project, as REGARDS' tenant resolver.
+    let verifier = regards_auth::Verifier::builder()
+        .hs512(regards_auth::REGARDS_DEVELOPMENT_KEY)
+        .allow_development_key()
+        .build()
+        .unwrap();
+    let tenants: Vec<String> = admin
+        .authorizations
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|value| {
+            verifier
+                .verify(value.strip_prefix("Bearer ").unwrap())
+                .unwrap()
+                .tenant
+        })
+        .collect();
+    assert!(tenants.iter().any(|tenant| tenant == "_NOTENANT_"));
+}
+
+#[tokio::test]
+async fn discovery_failure_keeps_serving_the_configured_projects() {
+    let (admin, address) = start_admin().await;
+    admin.set(Mode::Garbage);
+    let access = ManagedAccess::builder("rs-notifier", endpoints())
+        .admin_url(format!("http://{address}"))
+        .admin_instance_url(format!("http://{address}"))
+        .system_tokens(TokenIssuer::development())
+        .projects(["project1"])
+        .refresh_period(Duration::from_millis(200))
+        .build()
+        .unwrap();
+    let _refresher = access.spawn();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(access.projects(), ["project1"]);
+    assert_eq!(
+        status(&access, Role::Exploit, Method::GET, "/recipients").await,
+        200
+    );
+}
+
+#[tokio::test]
+async fn a_burst_of_refresh_requests_reads_rs_admin_at_most_twice() {
+    let (admin, address) = start_admin().await;
+    let access = access(address);
+    let mut burst = tokio::task::JoinSet::new();
+    for _ in 0..10 {
+        let access = access.clone();
+        burst.spawn(async move { access.refresh("project1").await });
+    }
+    while let Some(refreshed) = burst.join_next().await {
+        assert_eq!(refreshed.unwrap(), Ok(()));
+    }
+    // The first read, then one that started after the last request: it answers them all.
+    let listings = *admin.role_listings.lock().unwrap();
+    assert!(
+        (1..=2).contains(&listings),
+        "{listings} reads for 10 requests"
+    );
+    // A request made after that burst reads again.
+    access.refresh("project1").await.unwrap();
+    assert_eq!(*admin.role_listings.lock().unwrap(), listings + 1);
+}
+
+#[tokio::test]
+async fn a_refresh_slower_than_its_deadline_fails_and_keeps_the_rights() {
+    let (admin, address) = start_admin().await;
+    let access = ManagedAccess::builder("rs-notifier", endpoints())
+        .admin_url(format!("http://{address}"))
+        .system_tokens(TokenIssuer::development())
+        .projects(["project1"])
+        .admin_timeout(Duration::from_millis(500))
+        .refresh_timeout(Duration::from_millis(800))
+        .build()
+        .unwrap();
+    access.refresh("project1").await.unwrap();
+    // Each call answers within its own timeout, but six of them do not fit in the deadline.
+    admin.set(Mode::Slow(Duration::from_millis(300)));
+    assert_eq!(access.refresh("project1").await, Err(AdminError::Timeout));
+    assert_eq!(rights_source(&access), RightsSource::Administered);
+}
+
+#[tokio::test]
+async fn events_for_a_project_not_served_are_refused_and_serve_nothing() {
+    let (admin, address) = start_admin().await;
+    let access = access(address);
+    assert_eq!(
+        access.refresh("project9").await,
+        Err(AdminError::UnknownProject)
+    );
+    assert_eq!(
+        access.register("project9").await,
+        Err(AdminError::UnknownProject)
+    );
+    assert_eq!(access.projects(), ["project1"]);
+    assert!(
+        admin.authorizations.lock().unwrap().is_empty(),
+        "rs-admin not called"
+    );
 }
 
 #[tokio::test]

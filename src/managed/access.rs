@@ -19,6 +19,11 @@ use crate::TokenIssuer;
 use crate::client::HttpTransport;
 use crate::role::{Role, RoleHierarchy};
 
+/// The most projects discovery adds (REGARDS deployments have a handful).
+pub const MAX_PROJECTS: usize = 1000;
+/// How long reading a project's rights (its roles, then each role's endpoints) may take in
+/// all by default: 60 seconds.
+pub const DEFAULT_REFRESH_TIMEOUT: Duration = Duration::from_secs(60);
 /// How often rights are read again from rs-admin by default: 60 seconds.
 pub const DEFAULT_REFRESH_PERIOD: Duration = Duration::from_secs(60);
 /// How long one call to rs-admin may take by default: 10 seconds.
@@ -91,11 +96,12 @@ pub(crate) struct Shared {
     /// Health and bookkeeping per project (never taken on the request path).
     projects: Mutex<BTreeMap<String, ProjectState>>,
     /// Wakes the refresher when a project is added.
-    new_project: tokio::sync::Notify,
+    new_project: Arc<tokio::sync::Notify>,
 }
 
 pub(crate) struct Settings {
     pub(crate) refresh_period: Duration,
+    pub(crate) refresh_timeout: Duration,
     pub(crate) strict: bool,
     pub(crate) trusted_proxies: TrustedProxies,
     pub(crate) default_hierarchy: RoleHierarchy,
@@ -112,6 +118,11 @@ struct ProjectState {
     consecutive_failures: u32,
     /// One refresh of a project at a time, so that an older answer never replaces a newer one.
     refreshing: Arc<tokio::sync::Mutex<()>>,
+    /// How many refreshes were asked for so far.
+    refresh_requests: u64,
+    /// The number of requests made before the last successful refresh started: those are
+    /// answered by it (a burst of events costs one or two reads, not one each).
+    refreshed_through: u64,
 }
 
 /// Builds a [`ManagedAccess`]; see [`ManagedAccess::builder`].
@@ -124,6 +135,7 @@ pub struct ManagedAccessBuilder {
     projects: Vec<String>,
     issuer: Option<TokenIssuer>,
     refresh_period: Duration,
+    refresh_timeout: Duration,
     timeout: Duration,
     max_response: usize,
     strict: bool,
@@ -144,6 +156,7 @@ impl ManagedAccess {
             projects: Vec::new(),
             issuer: None,
             refresh_period: DEFAULT_REFRESH_PERIOD,
+            refresh_timeout: DEFAULT_REFRESH_TIMEOUT,
             timeout: DEFAULT_ADMIN_TIMEOUT,
             max_response: DEFAULT_MAX_RESPONSE,
             strict: false,
@@ -189,9 +202,10 @@ impl ManagedAccess {
 
     /// Registers the endpoints with rs-admin for `project` (REGARDS' `registerEndpoints`).
     /// A failure is recorded in [`health`](Self::health) and logged once until it recovers.
+    /// A project not served ([`add_project`](Self::add_project) first) is refused with
+    /// [`AdminError::UnknownProject`]: an event naming any tenant must not make it served.
     pub async fn register(&self, project: &str) -> Result<(), AdminError> {
-        self.add_project(project)
-            .map_err(|_| AdminError::EmptyProject)?;
+        self.served(project)?;
         let result = self
             .shared
             .admin
@@ -227,14 +241,33 @@ impl ManagedAccess {
     /// triggers). On failure the rights in force stay (the last good ones, or the declared
     /// defaults), the failure is recorded in [`health`](Self::health) and logged once until
     /// it recovers.
+    ///
+    /// A project not served is refused with [`AdminError::UnknownProject`]. The whole read is
+    /// bounded by the refresh timeout ([`ManagedAccessBuilder::refresh_timeout`]).
     pub async fn refresh(&self, project: &str) -> Result<(), AdminError> {
-        self.add_project(project)
-            .map_err(|_| AdminError::EmptyProject)?;
-        let lock = self
-            .state(project, |state| state.refreshing.clone())
-            .unwrap_or_default();
+        self.served(project)?;
+        let mut request = 0;
+        let mut lock = Arc::default();
+        self.shared.update(project, |state| {
+            state.refresh_requests += 1;
+            request = state.refresh_requests;
+            lock = state.refreshing.clone();
+        });
         let _one_at_a_time = lock.lock().await;
-        let result = self.fetch(project).await;
+        let mut started_after = 0;
+        let mut covered = false;
+        self.shared.update(project, |state| {
+            covered = state.refreshed_through >= request;
+            started_after = state.refresh_requests;
+        });
+        if covered {
+            // A refresh that started after this request was made has succeeded meanwhile.
+            return Ok(());
+        }
+        let deadline = self.shared.settings.refresh_timeout;
+        let result = tokio::time::timeout(deadline, self.fetch(project))
+            .await
+            .unwrap_or(Err(AdminError::Timeout));
         let microservice = self.microservice();
         match result {
             Ok(rights) => {
@@ -255,6 +288,7 @@ impl ManagedAccess {
                         tracing::debug!(microservice, project, roles, "rights refreshed");
                     }
                     state.refresh_failing = false;
+                    state.refreshed_through = state.refreshed_through.max(started_after);
                     state.last_success = Some(fetched_at);
                     state.consecutive_failures = 0;
                 });
@@ -383,6 +417,13 @@ impl ManagedAccess {
         Ok(rights)
     }
 
+    fn served(&self, project: &str) -> Result<(), AdminError> {
+        match self.state(project, |_| ()) {
+            Some(()) => Ok(()),
+            None => Err(AdminError::UnknownProject),
+        }
+    }
+
     fn state<T>(&self, project: &str, read: impl FnOnce(&ProjectState) -> T) -> Option<T> {
         self.shared.lock_projects().get(project).map(read)
     }
@@ -500,6 +541,13 @@ async fn supervise(shared: Weak<Shared>) {
             match access.shared.admin.projects().await {
                 Ok(discovered) => {
                     for project in discovered {
+                        if access.projects().len() >= MAX_PROJECTS {
+                            tracing::warn!(
+                                microservice = access.microservice(),
+                                "rs-admin-instance lists more than {MAX_PROJECTS} projects: serving the first ones"
+                            );
+                            break;
+                        }
                         access.add_project(&project).ok();
                     }
                 }
@@ -519,11 +567,11 @@ async fn supervise(shared: Weak<Shared>) {
             }
         }
         let period = access.shared.settings.refresh_period;
-        let new_project = access.shared.clone();
+        let new_project = access.shared.new_project.clone();
         drop(access);
         tokio::select! {
             () = tokio::time::sleep(period) => {}
-            () = new_project.new_project.notified() => {}
+            () = new_project.notified() => {}
         }
     }
 }
@@ -621,6 +669,13 @@ impl ManagedAccessBuilder {
         self
     }
 
+    /// How long reading a project's rights may take in all, every call included (default
+    /// [`DEFAULT_REFRESH_TIMEOUT`]); past it the refresh fails and the rights in force stay.
+    pub fn refresh_timeout(mut self, timeout: Duration) -> Self {
+        self.refresh_timeout = timeout;
+        self
+    }
+
     /// How long one call to rs-admin may take (default [`DEFAULT_ADMIN_TIMEOUT`]).
     pub fn admin_timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout;
@@ -685,6 +740,9 @@ impl ManagedAccessBuilder {
         if self.refresh_period.is_zero() {
             return Err(ManagedConfigError::ZeroSetting("the refresh period"));
         }
+        if self.refresh_timeout.is_zero() {
+            return Err(ManagedConfigError::ZeroSetting("the refresh timeout"));
+        }
         if self.timeout.is_zero() {
             return Err(ManagedConfigError::ZeroSetting("the rs-admin timeout"));
         }
@@ -706,6 +764,7 @@ impl ManagedAccessBuilder {
             },
             settings: Settings {
                 refresh_period: self.refresh_period,
+                refresh_timeout: self.refresh_timeout,
                 strict: self.strict,
                 trusted_proxies: self.trusted_proxies,
                 default_hierarchy: self.default_hierarchy,
@@ -714,7 +773,7 @@ impl ManagedAccessBuilder {
             rights_writer: Mutex::new(()),
             served: ArcSwap::from_pointee(HashSet::new()),
             projects: Mutex::new(BTreeMap::new()),
-            new_project: tokio::sync::Notify::new(),
+            new_project: Arc::default(),
         });
         let added: Vec<&str> = self
             .projects

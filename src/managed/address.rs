@@ -1,6 +1,6 @@
 //! The client address a role's address filter is checked against: the connection's peer, or,
-//! behind proxies the operator trusts, the first untrusted address of `Forwarded` /
-//! `X-Forwarded-For`.
+//! behind proxies the operator trusts, the first untrusted address of the forwarding header
+//! they write (`X-Forwarded-For` or `Forwarded`).
 
 use std::net::{IpAddr, SocketAddr};
 
@@ -21,19 +21,22 @@ use super::error::ManagedConfigError;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct ClientAddr(pub IpAddr);
 
-/// The proxies (load balancers, REGARDS' gateway) whose `Forwarded` and `X-Forwarded-For`
-/// headers are believed.
+/// The proxies (load balancers, REGARDS' gateway) whose forwarding header is believed, and
+/// which header that is.
 ///
-/// With none (the default), the client address is the connection's peer and those headers
-/// are ignored: anyone can write them. When the peer is trusted, the forwarded addresses are
-/// read from right to left (the order proxies append them) and the first one that is not a
-/// trusted proxy is the client. `Forwarded` (RFC 7239) is preferred to `X-Forwarded-For` when
-/// both are present. An entry that is not an address (`unknown`, an obfuscated `_name`,
-/// garbage) leaves the client address unknown, which no address filter lets through.
+/// With none (the default), the client address is the connection's peer and forwarding
+/// headers are ignored: anyone can write them. When the peer is trusted, the one header the
+/// proxies write ([`ForwardedHeader::XForwardedFor`] unless told otherwise, as nginx, HAProxy and
+/// Tomcat's `RemoteIpValve` use it) is read from right to left (the order proxies append
+/// entries in) and the first address that is not a trusted proxy is the client; the other
+/// header is never read, since a proxy passes on whatever the client wrote in it. An entry that
+/// is not an address (`unknown`, an obfuscated `_name`, bytes that are not text) leaves the
+/// client address unknown, which no address filter lets through. A trusted peer that sends no
+/// forwarding header is the client itself.
 ///
 /// ```
-/// use regards_auth::managed::TrustedProxies;
-/// let proxies = TrustedProxies::new(["10.0.0.0/8", "fd00::1"])?;
+/// use regards_auth::managed::{ForwardedHeader, TrustedProxies};
+/// let proxies = TrustedProxies::new(["10.0.0.0/8", "fd00::1"])?.reading(ForwardedHeader::Forwarded);
 /// assert!(proxies.contains("10.1.2.3".parse().unwrap()));
 /// assert!(!proxies.contains("192.0.2.7".parse().unwrap()));
 /// # Ok::<(), regards_auth::managed::ManagedConfigError>(())
@@ -41,6 +44,35 @@ pub struct ClientAddr(pub IpAddr);
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct TrustedProxies {
     networks: Vec<IpNet>,
+    header: ForwardedHeader,
+}
+
+/// The header trusted proxies name the client in.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum ForwardedHeader {
+    /// `X-Forwarded-For: <client>, <proxy1>, ...`.
+    #[default]
+    XForwardedFor,
+    /// RFC 7239 `Forwarded: for=<client>, for=<proxy1>, ...`.
+    Forwarded,
+}
+
+impl ForwardedHeader {
+    fn name(self) -> &'static str {
+        match self {
+            ForwardedHeader::XForwardedFor => "x-forwarded-for",
+            ForwardedHeader::Forwarded => "forwarded",
+        }
+    }
+
+    /// The address of one comma-separated entry of this header.
+    fn entry_address(self, entry: &[u8]) -> Option<IpAddr> {
+        let entry = std::str::from_utf8(entry).ok()?.trim();
+        match self {
+            ForwardedHeader::XForwardedFor => node_address(entry),
+            ForwardedHeader::Forwarded => forwarded_for(entry),
+        }
+    }
 }
 
 /// How many forwarded entries are looked at, from the right: more hops than this between the
@@ -53,7 +85,8 @@ impl TrustedProxies {
         Self::default()
     }
 
-    /// Trusts these addresses and networks (`10.0.0.7`, `10.0.0.0/8`, `fd00::/8`).
+    /// Trusts these addresses and networks (`10.0.0.7`, `10.0.0.0/8`, `fd00::/8`), reading
+    /// `X-Forwarded-For`.
     pub fn new<I, S>(proxies: I) -> Result<Self, ManagedConfigError>
     where
         I: IntoIterator<Item = S>,
@@ -70,7 +103,16 @@ impl TrustedProxies {
                     .map_err(|_| ManagedConfigError::InvalidTrustedProxy(proxy.to_owned()))
             })
             .collect::<Result<_, _>>()?;
-        Ok(TrustedProxies { networks })
+        Ok(TrustedProxies {
+            networks,
+            header: ForwardedHeader::default(),
+        })
+    }
+
+    /// Reads `header` instead (the one the trusted proxies write).
+    pub fn reading(mut self, header: ForwardedHeader) -> Self {
+        self.header = header;
+        self
     }
 
     /// Whether `address` is a trusted proxy.
@@ -81,42 +123,34 @@ impl TrustedProxies {
             .any(|network| network.contains(&address))
     }
 
-    /// The client address of `request`, if it can be told.
+    /// The client address of `request`, if it can be told. Allocates nothing.
     pub(crate) fn client_address<B>(&self, request: &Request<B>) -> Option<IpAddr> {
         let peer = peer_address(request)?;
         if !self.contains(peer) {
             return Some(peer);
         }
-        self.forwarded_client(request.headers())
-            .unwrap_or(Some(peer))
+        self.forwarded_client(request.headers(), peer)
     }
 
-    /// The client named by the forwarding headers: `None` when there are none, `Some(None)`
-    /// when they name no usable address.
-    fn forwarded_client(&self, headers: &HeaderMap) -> Option<Option<IpAddr>> {
-        let forwarded = joined(headers, "forwarded");
-        let hops: Vec<Option<IpAddr>> = match forwarded {
-            Some(value) => value
-                .rsplit(',')
-                .take(MAX_HOPS)
-                .map(forwarded_for)
-                .collect(),
-            None => joined(headers, "x-forwarded-for")?
-                .rsplit(',')
-                .take(MAX_HOPS)
-                .map(|entry| node_address(entry.trim()))
-                .collect(),
-        };
-        let mut client = None;
-        for hop in hops {
-            match hop {
-                Some(address) if self.contains(address) => client = Some(address),
-                Some(address) => return Some(Some(address)),
-                None => return Some(None),
+    /// The client the trusted `peer` names in the forwarding header.
+    fn forwarded_client(&self, headers: &HeaderMap, peer: IpAddr) -> Option<IpAddr> {
+        let mut values = headers.get_all(self.header.name()).iter().rev().peekable();
+        if values.peek().is_none() {
+            return Some(peer);
+        }
+        // Every hop trusted so far: the leftmost one made the request.
+        let mut leftmost_trusted = peer;
+        let entries = values.flat_map(|value| value.as_bytes().rsplit(|&byte| byte == b','));
+        for (hop, entry) in entries.enumerate() {
+            if hop == MAX_HOPS {
+                return None;
+            }
+            match self.header.entry_address(entry)? {
+                address if self.contains(address) => leftmost_trusted = address,
+                client => return Some(client),
             }
         }
-        // Every hop is a trusted proxy: the leftmost one made the request.
-        Some(client)
+        Some(leftmost_trusted)
     }
 }
 
@@ -139,17 +173,6 @@ fn canonical(address: IpAddr) -> IpAddr {
         IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(IpAddr::V6(v6), IpAddr::V4),
         v4 => v4,
     }
-}
-
-/// The values of every `name` header, joined with `,` (RFC 9110 §5.3), if they are text.
-fn joined(headers: &HeaderMap, name: &str) -> Option<String> {
-    let mut values = headers.get_all(name).iter();
-    let first = values.next()?.to_str().ok()?.to_owned();
-    values.try_fold(first, |mut all, value| {
-        all.push(',');
-        all.push_str(value.to_str().ok()?);
-        Some(all)
-    })
 }
 
 /// The address of an RFC 7239 element's `for` parameter.
@@ -265,8 +288,10 @@ mod tests {
     }
 
     #[test]
-    fn forwarded_is_preferred_and_reads_quoted_ipv6_with_ports() {
-        let proxies = TrustedProxies::new(["10.0.0.1"]).unwrap();
+    fn forwarded_is_read_when_the_proxies_write_it_with_quoted_ipv6_and_ports() {
+        let proxies = TrustedProxies::new(["10.0.0.1"])
+            .unwrap()
+            .reading(ForwardedHeader::Forwarded);
         let request = request(
             "10.0.0.1",
             &[
@@ -284,6 +309,74 @@ mod tests {
     }
 
     #[test]
+    fn the_header_the_proxies_do_not_write_is_never_read() {
+        // An X-Forwarded-For proxy passes the client's own Forwarded header on untouched.
+        let proxies = TrustedProxies::new(["10.0.0.1"]).unwrap();
+        let request = request(
+            "10.0.0.1",
+            &[
+                ("forwarded", "for=10.9.9.9"),
+                ("x-forwarded-for", "203.0.113.9"),
+            ],
+        );
+        assert_eq!(proxies.client_address(&request), Some(ip("203.0.113.9")));
+        let forwarded = proxies.reading(ForwardedHeader::Forwarded);
+        let request = request_with_xff("10.0.0.1", "for=203.0.113.9", "10.9.9.9");
+        assert_eq!(forwarded.client_address(&request), Some(ip("203.0.113.9")));
+    }
+
+    fn request_with_xff(peer: &str, forwarded: &str, x_forwarded_for: &str) -> Request<()> {
+        request(
+            peer,
+            &[
+                ("forwarded", forwarded),
+                ("x-forwarded-for", x_forwarded_for),
+            ],
+        )
+    }
+
+    #[test]
+    fn entries_that_are_not_text_are_read_byte_wise() {
+        // The client wrote a byte that is not text; the proxy appended the real address.
+        let proxies = TrustedProxies::new(["10.0.0.1"]).unwrap();
+        let mut with_garbage = request("10.0.0.1", &[]);
+        with_garbage.headers_mut().insert(
+            "x-forwarded-for",
+            http::HeaderValue::from_bytes(b"\xff, 203.0.113.9").unwrap(),
+        );
+        assert_eq!(
+            proxies.client_address(&with_garbage),
+            Some(ip("203.0.113.9"))
+        );
+        // Garbage where the client address should be: unknown, never the proxy itself.
+        let mut garbage_last = request("10.0.0.1", &[]);
+        garbage_last.headers_mut().insert(
+            "x-forwarded-for",
+            http::HeaderValue::from_bytes(b"203.0.113.9, \xff").unwrap(),
+        );
+        assert_eq!(proxies.client_address(&garbage_last), None);
+    }
+
+    #[test]
+    fn a_trusted_peer_without_the_header_is_the_client() {
+        let proxies = TrustedProxies::new(["10.0.0.1"]).unwrap();
+        assert_eq!(
+            proxies.client_address(&request("10.0.0.1", &[])),
+            Some(ip("10.0.0.1"))
+        );
+    }
+
+    #[test]
+    fn more_hops_than_a_deployment_has_leave_the_client_unknown() {
+        let proxies = TrustedProxies::new(["10.0.0.0/8"]).unwrap();
+        let hops = vec!["10.0.0.2"; MAX_HOPS + 1].join(", ");
+        assert_eq!(
+            proxies.client_address(&request("10.0.0.1", &[("x-forwarded-for", &hops)])),
+            None
+        );
+    }
+
+    #[test]
     fn several_header_lines_are_one_list() {
         let proxies = TrustedProxies::new(["10.0.0.1", "10.0.0.2"]).unwrap();
         let mut request = request("10.0.0.1", &[("x-forwarded-for", "192.0.2.5")]);
@@ -295,7 +388,9 @@ mod tests {
 
     #[test]
     fn unknown_or_obfuscated_hops_leave_the_client_unknown() {
-        let proxies = TrustedProxies::new(["10.0.0.1"]).unwrap();
+        let proxies = TrustedProxies::new(["10.0.0.1"])
+            .unwrap()
+            .reading(ForwardedHeader::Forwarded);
         for forwarded in ["for=unknown", "for=_hidden", "for=garbage", "proto=http"] {
             let request = request("10.0.0.1", &[("forwarded", forwarded)]);
             assert_eq!(proxies.client_address(&request), None, "{forwarded}");
@@ -334,6 +429,55 @@ mod tests {
     fn no_peer_means_no_address() {
         let request = Request::new(());
         assert_eq!(TrustedProxies::none().client_address(&request), None);
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::test_runner::Config { cases: 512, ..Default::default() })]
+
+        /// Whatever a client and the proxies write, the client address is the rightmost
+        /// untrusted address of the header the proxies write, or unknown as soon as an entry
+        /// on the way is not an address; the other header changes nothing; never a panic.
+        #[test]
+        fn the_client_is_the_rightmost_untrusted_entry(
+            entries in proptest::collection::vec(entry(), 0..6),
+            spoofed in "[ -~]{0,40}",
+        ) {
+            let proxies = TrustedProxies::new(["10.0.0.0/8"]).unwrap();
+            let mut request = request("10.0.0.1", &[]);
+            if let Ok(value) = http::HeaderValue::from_str(&spoofed) {
+                request.headers_mut().insert("forwarded", value);
+            }
+            if !entries.is_empty() {
+                let joined = entries.join(&b", "[..]);
+                request.headers_mut().insert(
+                    "x-forwarded-for",
+                    http::HeaderValue::from_bytes(&joined).unwrap(),
+                );
+            }
+            // The oracle: right to left, skip trusted addresses, stop at anything else.
+            let mut expected = Some(ip("10.0.0.1"));
+            for entry in entries.iter().rev() {
+                match std::str::from_utf8(entry).ok().and_then(|text| text.parse::<IpAddr>().ok()) {
+                    Some(address) if proxies.contains(address) => expected = Some(address),
+                    Some(address) => { expected = Some(address); break; }
+                    None => { expected = None; break; }
+                }
+            }
+            proptest::prop_assert_eq!(proxies.client_address(&request), expected);
+        }
+    }
+
+    /// An X-Forwarded-For entry: a trusted proxy, another address, a word, or bytes that are
+    /// not text.
+    fn entry() -> impl proptest::strategy::Strategy<Value = Vec<u8>> {
+        use proptest::prelude::*;
+        prop_oneof![
+            any::<[u8; 3]>().prop_map(|[a, b, c]| format!("10.{a}.{b}.{c}").into_bytes()),
+            (11u8..=223, any::<[u8; 3]>())
+                .prop_map(|(a, [b, c, d])| format!("{a}.{b}.{c}.{d}").into_bytes()),
+            "[a-z_]{1,6}".prop_map(String::into_bytes),
+            proptest::collection::vec(0x80u8..=0xff, 1..4),
+        ]
     }
 
     #[test]

@@ -67,22 +67,7 @@ impl AdminClient {
     pub(crate) async fn roles(&self, project: &str) -> Result<Vec<AdminRole>, AdminError> {
         let url = format!("{}/roles", self.admin);
         let body = self.call(Method::GET, url, project, None).await?;
-        let roles: Vec<Entity<RoleJson>> = parse(&body)?;
-        if roles.len() > MAX_ROLES {
-            return Err(AdminError::BadAnswer("more than 1000 roles"));
-        }
-        roles
-            .into_iter()
-            .map(|Entity { content }| {
-                let name = content.name.filter(|name| !name.is_empty());
-                Ok(AdminRole {
-                    name: name.ok_or(AdminError::BadAnswer("a role has no name"))?,
-                    parent: content.parent_role.and_then(|parent| parent.name),
-                    native: content.is_native.unwrap_or(false),
-                    authorized_addresses: content.authorized_addresses.unwrap_or_default(),
-                })
-            })
-            .collect()
+        read_roles(&body)
     }
 
     /// `GET /roles/{role}/resources/{microservice}`: the endpoints of this service `role` is
@@ -103,23 +88,7 @@ impl AdminClient {
             Err(AdminError::Status(StatusCode::NOT_FOUND)) => return Ok(None),
             Err(error) => return Err(error),
         };
-        let resources: Vec<Entity<ResourceJson>> = parse(&body)?;
-        resources
-            .into_iter()
-            .filter(|Entity { content }| {
-                content
-                    .microservice
-                    .as_deref()
-                    .is_none_or(|microservice| microservice == self.microservice)
-            })
-            .map(
-                |Entity { content }| match (content.resource, content.verb) {
-                    (Some(resource), Some(verb)) => Ok(AdminResource { resource, verb }),
-                    _ => Err(AdminError::BadAnswer("a resource has no path or verb")),
-                },
-            )
-            .collect::<Result<_, _>>()
-            .map(Some)
+        read_resources(&body, &self.microservice).map(Some)
     }
 
     /// `GET {rs-admin-instance}/tenants/{microservice}`: the active projects of this service.
@@ -129,11 +98,7 @@ impl AdminClient {
         };
         let url = format!("{instance}/tenants/{}", segment(&self.microservice));
         let body = self.call(Method::GET, url, NO_TENANT, None).await?;
-        let projects: Vec<String> = parse(&body)?;
-        Ok(projects
-            .into_iter()
-            .filter(|project| !project.is_empty())
-            .collect())
+        read_projects(&body)
     }
 
     /// Sends one request with a fresh system token for `tenant`; the body of a 2xx answer.
@@ -182,6 +147,56 @@ impl AdminClient {
             Err(error) => Err(AdminError::Transport(chain(error.as_ref()))),
         }
     }
+}
+
+/// rs-admin's roles (`GET /roles`), as the decision needs them.
+fn read_roles(body: &[u8]) -> Result<Vec<AdminRole>, AdminError> {
+    let roles: Vec<Entity<RoleJson>> = parse(body)?;
+    if roles.len() > MAX_ROLES {
+        return Err(AdminError::BadAnswer("more than 1000 roles"));
+    }
+    roles
+        .into_iter()
+        .map(|Entity { content }| {
+            let name = content.name.filter(|name| !name.is_empty());
+            Ok(AdminRole {
+                name: name.ok_or(AdminError::BadAnswer("a role has no name"))?,
+                parent: content.parent_role.and_then(|parent| parent.name),
+                native: content.is_native.unwrap_or(false),
+                authorized_addresses: content.authorized_addresses.unwrap_or_default(),
+            })
+        })
+        .collect()
+}
+
+/// The resources of `microservice` a role is granted (`GET /roles/{role}/resources/{ms}`);
+/// those of other microservices, if rs-admin sends any, are left out.
+fn read_resources(body: &[u8], microservice: &str) -> Result<Vec<AdminResource>, AdminError> {
+    let resources: Vec<Entity<ResourceJson>> = parse(body)?;
+    resources
+        .into_iter()
+        .filter(|Entity { content }| {
+            content
+                .microservice
+                .as_deref()
+                .is_none_or(|owner| owner == microservice)
+        })
+        .map(
+            |Entity { content }| match (content.resource, content.verb) {
+                (Some(resource), Some(verb)) => Ok(AdminResource { resource, verb }),
+                _ => Err(AdminError::BadAnswer("a resource has no path or verb")),
+            },
+        )
+        .collect()
+}
+
+/// The projects of `GET /tenants/{microservice}`, empty names left out.
+fn read_projects(body: &[u8]) -> Result<Vec<String>, AdminError> {
+    let projects: Vec<String> = parse(body)?;
+    Ok(projects
+        .into_iter()
+        .filter(|project| !project.is_empty())
+        .collect())
 }
 
 /// An error and its sources, on one line.
@@ -281,6 +296,66 @@ mod tests {
         let resources: Vec<Entity<ResourceJson>> = parse(body).unwrap();
         assert_eq!(resources[0].content.resource.as_deref(), Some("/rule"));
         assert_eq!(resources[0].content.verb.as_deref(), Some("PUT"));
+    }
+
+    #[test]
+    fn roles_without_a_name_and_resources_without_a_verb_are_bad_answers() {
+        assert_eq!(
+            read_roles(br#"[{"content":{"name":""}}]"#),
+            Err(AdminError::BadAnswer("a role has no name"))
+        );
+        assert_eq!(
+            read_resources(br#"[{"content":{"resource":"/rule"}}]"#, "rs-notifier"),
+            Err(AdminError::BadAnswer("a resource has no path or verb"))
+        );
+    }
+
+    #[test]
+    fn resources_of_other_microservices_are_left_out() {
+        let body = br#"[{"content":{"resource":"/a","verb":"GET","microservice":"rs-catalog"}},
+                        {"content":{"resource":"/b","verb":"GET","microservice":"rs-notifier"}},
+                        {"content":{"resource":"/c","verb":"GET"}}]"#;
+        let paths: Vec<String> = read_resources(body, "rs-notifier")
+            .unwrap()
+            .into_iter()
+            .map(|resource| resource.resource)
+            .collect();
+        assert_eq!(paths, ["/b", "/c"]);
+    }
+
+    #[test]
+    fn too_many_roles_are_a_bad_answer() {
+        let one = r#"{"content":{"name":"R"}}"#;
+        let body = format!("[{}]", vec![one; MAX_ROLES + 1].join(","));
+        assert_eq!(
+            read_roles(body.as_bytes()),
+            Err(AdminError::BadAnswer("more than 1000 roles"))
+        );
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::test_runner::Config { cases: 512, ..Default::default() })]
+
+        /// Whatever rs-admin sends, reading it answers (a value or a fixed error), never panics.
+        #[test]
+        fn any_answer_is_read_without_panic(body in proptest::collection::vec(proptest::num::u8::ANY, 0..512)) {
+            let _ = read_roles(&body);
+            let _ = read_resources(&body, "rs-notifier");
+            let _ = read_projects(&body);
+        }
+
+        /// JSON of roughly the right shape with arbitrary values and nulls, too.
+        #[test]
+        fn any_shaped_answer_is_read_without_panic(
+            name in proptest::option::of(".{0,12}"),
+            parent in proptest::option::of(".{0,12}"),
+            native in proptest::option::of(proptest::bool::ANY),
+            addresses in proptest::option::of(proptest::collection::vec(".{0,12}", 0..4)),
+        ) {
+            let role = serde_json::json!([{"content": {"name": name, "parentRole": parent.map(|p| serde_json::json!({"name": p})),
+                "isNative": native, "authorizedAddresses": addresses}}]);
+            let _ = read_roles(role.to_string().as_bytes());
+        }
     }
 
     #[test]

@@ -137,8 +137,8 @@ pub enum AdminError {
     Status(StatusCode),
     /// The answer is not what REGARDS sends (not JSON, wrong shape, too large, too many items).
     BadAnswer(&'static str),
-    /// An empty project name was given.
-    EmptyProject,
+    /// The project is not one this service serves (see `ManagedAccess::add_project`).
+    UnknownProject,
 }
 
 impl fmt::Display for AdminError {
@@ -148,7 +148,7 @@ impl fmt::Display for AdminError {
             AdminError::Timeout => f.write_str("rs-admin did not answer in time"),
             AdminError::Status(status) => write!(f, "rs-admin answered {status}"),
             AdminError::BadAnswer(reason) => write!(f, "rs-admin's answer is unusable: {reason}"),
-            AdminError::EmptyProject => f.write_str("the project name is empty"),
+            AdminError::UnknownProject => f.write_str("this service does not serve that project"),
         }
     }
 }

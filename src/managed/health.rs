@@ -24,10 +24,13 @@ pub struct Health {
 }
 
 impl Health {
-    /// Whether every project decides from rs-admin's rights and its last refresh succeeded.
+    /// Whether every project is registered with rs-admin, decides from rs-admin's rights, and
+    /// its last refresh succeeded.
     pub fn is_up_to_date(&self) -> bool {
         self.projects.iter().all(|project| {
-            project.rights == RightsSource::Administered && project.consecutive_failures == 0
+            project.registered
+                && project.rights == RightsSource::Administered
+                && project.consecutive_failures == 0
         })
     }
 }

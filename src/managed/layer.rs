@@ -19,9 +19,10 @@ use crate::reject::{RegardsRejection, Reject, rejection};
 ///
 /// Per request, in REGARDS' order: the endpoint is the declared one the method and path match
 /// (none: 403, fail closed); the caller's role address filter, unless the role is a system role
-/// or INSTANCE_ADMIN (outside its `authorizedAddresses`: 401); system roles, INSTANCE_ADMIN and
-/// PROJECT_ADMIN pass; any other role must be granted the endpoint in the caller's project
-/// (else 403, or 401 for an anonymous caller). Before the project's rights are first read,
+/// or INSTANCE_ADMIN (outside its `authorizedAddresses`: 401); system roles and INSTANCE_ADMIN
+/// pass, so does anyone on a PUBLIC-default endpoint; an INSTANCE_ADMIN-default endpoint passes
+/// nobody else; PROJECT_ADMIN passes the others; any other role must be granted the endpoint in
+/// the caller's project (else 403, or 401 for an anonymous caller). Before the project's rights are first read,
 /// the endpoint's default role decides through the native hierarchy (or, strict, nobody but
 /// the super roles passes). On a project the service does not serve, nobody but the super
 /// roles passes (403), as in REGARDS, where such a tenant has no authorities.

@@ -57,10 +57,11 @@ mod rights;
 mod routes;
 
 pub use access::{
-    DEFAULT_ADMIN_TIMEOUT, DEFAULT_MAX_RESPONSE, DEFAULT_REFRESH_PERIOD, FIRST_RETRY_BACKOFF,
-    MAX_RETRY_BACKOFF, ManagedAccess, ManagedAccessBuilder, Refresher,
+    DEFAULT_ADMIN_TIMEOUT, DEFAULT_MAX_RESPONSE, DEFAULT_REFRESH_PERIOD, DEFAULT_REFRESH_TIMEOUT,
+    FIRST_RETRY_BACKOFF, MAX_PROJECTS, MAX_RETRY_BACKOFF, ManagedAccess, ManagedAccessBuilder,
+    Refresher,
 };
-pub use address::{ClientAddr, TrustedProxies};
+pub use address::{ClientAddr, ForwardedHeader, TrustedProxies};
 pub use endpoint::{Endpoint, Endpoints, ResourceAccess};
 pub use error::{AdminError, ManagedConfigError};
 pub use health::{Health, ProjectHealth, RightsSource};

@@ -65,6 +65,10 @@ enum Addresses {
 /// administrators over HTTP; a few KiB of text cannot legitimately need more.
 const PATTERN_SIZE_LIMIT: usize = 1 << 20;
 
+/// What the names of one role gather: its grants (a bit per endpoint), its address patterns,
+/// and the names it goes by.
+type Pool<'a> = (Box<[u64]>, Vec<&'a str>, Vec<&'a str>);
+
 /// What a refresh found worth a log line.
 #[derive(Debug, Default, PartialEq, Eq)]
 pub(crate) struct BuildReport {
@@ -84,24 +88,34 @@ impl ProjectRights {
     ) -> (Self, BuildReport) {
         let words = endpoints.len().div_ceil(64);
         let mut report = BuildReport::default();
-        let mut by_role = HashMap::with_capacity(roles.len());
+        // Names that are the same role (`X` and `ROLE_X`, as REGARDS' RoleAuthority reads them)
+        // pool their grants and their address patterns, as REGARDS' authorities do.
+        let mut pooled: HashMap<Role, Pool<'_>> = HashMap::with_capacity(roles.len());
         for role in roles {
-            let mut granted = vec![0u64; words].into_boxed_slice();
+            let (granted, patterns, names) = pooled
+                .entry(Role::from_name(&role.name))
+                .or_insert_with(|| (vec![0u64; words].into_boxed_slice(), Vec::new(), Vec::new()));
             for resource in grants.get(&role.name).into_iter().flatten() {
                 match endpoints.position(&resource.verb, &resource.resource) {
                     Some(index) => granted[index / 64] |= 1 << (index % 64),
                     None => report.unknown_endpoints += 1,
                 }
             }
-            let addresses = compile(&role.authorized_addresses).unwrap_or_else(|| {
-                report.invalid_patterns.push(role.name.clone());
-                Addresses::Invalid
-            });
-            by_role.insert(
-                Role::from_name(&role.name),
-                RoleRights { granted, addresses },
-            );
+            patterns.extend(role.authorized_addresses.iter().map(String::as_str));
+            names.push(&role.name);
         }
+        let by_role = pooled
+            .into_iter()
+            .map(|(role, (granted, patterns, names))| {
+                let addresses = compile(&patterns).unwrap_or_else(|| {
+                    report
+                        .invalid_patterns
+                        .extend(names.iter().map(|&name| name.to_owned()));
+                    Addresses::Invalid
+                });
+                (role, RoleRights { granted, addresses })
+            })
+            .collect();
         let parents = roles
             .iter()
             .filter(|role| !role.native)
@@ -129,9 +143,10 @@ impl ProjectRights {
 }
 
 /// Compiles a role's patterns as Java's `Pattern.matcher(address).matches()` reads them: each
-/// must match the whole address. `None` if one does not compile (each is checked on its own, so
-/// that no pattern can unbalance the alternation).
-fn compile(patterns: &[String]) -> Option<Addresses> {
+/// must match the whole address. `None` if one does not compile on its own, as it is written:
+/// only then is it wrapped, so that no pattern can close the group it is put in
+/// (`1)|(.*` is refused, as Java refuses it).
+fn compile(patterns: &[&str]) -> Option<Addresses> {
     if patterns.is_empty() {
         return Some(Addresses::Anywhere);
     }
@@ -143,7 +158,7 @@ fn compile(patterns: &[String]) -> Option<Addresses> {
             .ok()
     };
     for pattern in patterns {
-        build(&format!("^(?:{pattern})$"))?;
+        build(pattern)?;
     }
     let alternation: Vec<String> = patterns.iter().map(|p| format!("(?:{p})")).collect();
     build(&format!("^(?:{})$", alternation.join("|"))).map(Addresses::Only)
@@ -179,12 +194,19 @@ pub(crate) fn decide(
     if !exempt_from_address_filter && let Some(role_rights) = role_rights {
         address_filter(&role_rights.addresses, client_address)?;
     }
-    let voted = match role {
-        Role::System(_) | Role::InstanceAdmin => true,
-        Role::ProjectAdmin => *default_role != Role::InstanceAdmin,
-        _ => false,
-    };
-    if voted || *default_role == Role::Public {
+    if matches!(role, Role::System(_) | Role::InstanceAdmin) || *default_role == Role::Public {
+        return Ok(());
+    }
+    if *default_role == Role::InstanceAdmin {
+        // Instance-wide endpoints: REGARDS decides them from the instance's rights, which no
+        // project's administrator changes; a grant within a project does not open them.
+        return Err(if caller.anonymous {
+            AuthError::MissingCredentials
+        } else {
+            AuthError::InsufficientRole
+        });
+    }
+    if *role == Role::ProjectAdmin {
         return Ok(());
     }
     let granted = match (rights, fallback) {
@@ -479,9 +501,10 @@ mod tests {
             decide_on(&Role::ProjectAdmin, &Role::InstanceAdmin, Some(&rights)),
             Err(AuthError::InsufficientRole)
         );
+        // Whether rights were read or not: project rights never decide instance endpoints.
         assert_eq!(
             decide_on(&Role::ProjectAdmin, &Role::InstanceAdmin, None),
-            Err(AuthError::RightsUnavailable)
+            Err(AuthError::InsufficientRole)
         );
         assert_eq!(
             decide_on(&Role::InstanceAdmin, &Role::InstanceAdmin, None),
@@ -584,7 +607,109 @@ mod tests {
         );
         // A pattern whose compiled form is huge is refused, not built.
         let huge = "(a|b|c|d){1000}".repeat(50);
-        assert_eq!(compile(&[huge]).map(|_| ()), None);
+        assert_eq!(compile(&[&huge]).map(|_| ()), None);
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::test_runner::Config { cases: 256, ..Default::default() })]
+
+        /// Whatever roles, patterns and grants administrators write, building the rights and
+        /// deciding from them answers, never panics; an invalid pattern only refuses its role.
+        #[test]
+        fn any_administered_rights_decide_without_panic(
+            names in proptest::collection::vec("[A-Z_]{0,10}", 1..6),
+            patterns in proptest::collection::vec("[ -~]{0,16}", 0..4),
+            verbs in proptest::collection::vec("[A-Z]{0,7}", 0..4),
+            paths in proptest::collection::vec("[ -~]{0,16}", 0..4),
+            address in proptest::num::u32::ANY,
+        ) {
+            let patterns: Vec<&str> = patterns.iter().map(String::as_str).collect();
+            let roles: Vec<AdminRole> = names.iter().map(|name| role(name, &patterns)).collect();
+            let granted: Vec<AdminResource> = verbs
+                .iter()
+                .zip(&paths)
+                .map(|(verb, path)| grant(verb, path))
+                .chain([grant("GET", "/recipients")])
+                .collect();
+            let grants: Vec<(&str, Vec<AdminResource>)> =
+                names.iter().map(|name| (name.as_str(), granted.clone())).collect();
+            let rights = rights(&roles, &grants);
+            let client = std::net::Ipv4Addr::from(address).to_string();
+            for name in &names {
+                let role = Role::from_name(name);
+                let _ = decide_for(&role, 0, Some(&rights), &client);
+                let _ = decide_for(&role, 1, Some(&rights), &client);
+            }
+        }
+    }
+
+    #[test]
+    fn a_pattern_that_closes_its_group_is_invalid_as_in_java() {
+        // Java's Pattern.compile refuses it; wrapped blindly it would match every address.
+        let rights = rights(
+            &[role("EXPLOIT", &[r"10\.0\.0\.1)|(.*"])],
+            &[("EXPLOIT", vec![grant("GET", "/recipients")])],
+        );
+        assert_eq!(
+            decide_for(&Role::Exploit, 1, Some(&rights), "203.0.113.9"),
+            Err(AuthError::AddressNotAllowed)
+        );
+    }
+
+    #[test]
+    fn names_of_the_same_role_pool_their_grants_and_addresses() {
+        // rs-admin may list both `ADMIN` and a custom `ROLE_ADMIN`: both are REGARDS' ADMIN.
+        let rights = rights(
+            &[
+                role("ADMIN", &[r"10\..*"]),
+                role("ROLE_ADMIN", &[r"192\.0\.2\..*"]),
+            ],
+            &[
+                ("ADMIN", vec![grant("PUT", "/rule")]),
+                ("ROLE_ADMIN", vec![grant("GET", "/recipients")]),
+            ],
+        );
+        for (endpoint, address) in [
+            (0, "10.1.1.1"),
+            (1, "10.1.1.1"),
+            (0, "192.0.2.1"),
+            (1, "192.0.2.1"),
+        ] {
+            assert_eq!(
+                decide_for(&Role::Admin, endpoint, Some(&rights), address),
+                Ok(())
+            );
+        }
+        assert_eq!(
+            decide_for(&Role::Admin, 1, Some(&rights), "203.0.113.1"),
+            Err(AuthError::AddressNotAllowed)
+        );
+    }
+
+    #[test]
+    fn grants_within_a_project_do_not_open_instance_endpoints() {
+        let rights = rights(
+            &[role("PROJECT_ADMIN", &[]), role("ADMIN", &[])],
+            &[
+                ("PROJECT_ADMIN", vec![grant("PUT", "/rule")]),
+                ("ADMIN", vec![grant("PUT", "/rule")]),
+            ],
+        );
+        for caller in [Role::ProjectAdmin, Role::Admin] {
+            assert_eq!(
+                decide_on(&caller, &Role::InstanceAdmin, Some(&rights)),
+                Err(AuthError::InsufficientRole),
+                "{caller}"
+            );
+        }
+        assert_eq!(
+            decide_on(
+                &Role::System("rs-admin".into()),
+                &Role::InstanceAdmin,
+                Some(&rights)
+            ),
+            Ok(())
+        );
     }
 
     #[test]

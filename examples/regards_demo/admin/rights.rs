@@ -530,6 +530,16 @@ impl ProjectRights {
             } => self.find(microservice, path, verb),
         }
         .ok_or(NO_SUCH_RESOURCE)?;
+        // Instance-wide endpoints are the instance's to grant, not a project's (REGARDS keeps
+        // their rights under the instance tenant).
+        if self
+            .resource(id)
+            .is_some_and(|resource| resource.default_role == DefaultRole::InstanceAdmin)
+        {
+            return Err(RightsError::Forbidden(
+                "Instance endpoints cannot be granted within a project",
+            ));
+        }
         self.transaction(|rights, changes| {
             rights.add_resources(role, &BTreeSet::from([id]), caller, changes)?;
             Ok(id)
