@@ -543,7 +543,8 @@ async fn projects_are_discovered_from_rs_admin_instance_and_registered() {
             verifier
                 .verify(value.strip_prefix("Bearer ").unwrap())
                 .unwrap()
-                .tenant
+                .tenant()
+                .to_owned()
         })
         .collect();
     assert!(tenants.iter().any(|tenant| tenant == "_NOTENANT_"));
