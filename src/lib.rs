@@ -28,7 +28,10 @@
 //! # Data flow
 //!
 //! `Authorization` header → token text → verified [`Claims`] → request extensions →
-//! [`RequireRoleLayer`] / extractor → handler. Every refusal is a response built by one
+//! [`RequireRoleLayer`] / extractor → handler. The [`Claims`] are the request's one identity:
+//! built once by verification (or shared by the verified-token cache) in a single allocation
+//! that holds the claims and the token, inserted as the one request extension, and read by
+//! reference or cloned with a reference-count increment from then on. Every refusal is a response built by one
 //! replaceable piece ([`Reject`], default [`RegardsRejection`]) from an [`AuthError`], which
 //! fixes the status, the `WWW-Authenticate` challenge and the message.
 //!

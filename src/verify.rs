@@ -121,12 +121,12 @@ impl Verifier {
     /// Verifies a compact JWS and returns its claims, which hold the token (see
     /// [`Claims::bearer_token`]).
     pub fn verify(&self, token: &str) -> Result<Claims, AuthError> {
-        self.verify_at(token, unix_now())
+        self.verify_token(token.as_bytes(), unix_now)
     }
 
     /// [`verify`](Self::verify) at a given time, in seconds since the Unix epoch.
     pub fn verify_at(&self, token: &str, now: u64) -> Result<Claims, AuthError> {
-        self.verify_token(token.as_bytes(), now)
+        self.verify_token(token.as_bytes(), move || now)
     }
 
     /// Forgets every cached token (see [`VerifierBuilder::cache`]). Does nothing without a
@@ -139,14 +139,20 @@ impl Verifier {
 
     /// Verifies a token as a request presents it: the size cap; then, when there is a cache, a
     /// lookup (a hit is a token this verifier already checked and verified, compared whole:
-    /// no syntax scan); then the syntax, the signature and the claims.
-    pub(crate) fn verify_token(&self, token: &[u8], now: u64) -> Result<Claims, AuthError> {
+    /// no syntax scan); then the syntax, the signature and the claims. The clock is read only
+    /// when a date is to be checked (never for a token refused before).
+    pub(crate) fn verify_token(
+        &self,
+        token: &[u8],
+        clock: impl Fn() -> u64 + Copy,
+    ) -> Result<Claims, AuthError> {
         if token.len() > MAX_TOKEN_LEN {
             return Err(AuthError::TokenTooLarge);
         }
         let Some(cache) = &self.inner.cache else {
-            return self.verify_uncached(token, now);
+            return self.verify_uncached(token, clock);
         };
+        let now = clock();
         if let Some(claims) = cache.get(token, now) {
             // Checked again at this time: a caller of `verify_at` may go back in time.
             self.check_times_and_audience(
@@ -157,12 +163,16 @@ impl Verifier {
             )?;
             return Ok(claims);
         }
-        let claims = self.verify_uncached(token, now)?;
+        let claims = self.verify_uncached(token, move || now)?;
         cache.insert(&claims, now);
         Ok(claims)
     }
 
-    fn verify_uncached(&self, token: &[u8], now: u64) -> Result<Claims, AuthError> {
+    fn verify_uncached(
+        &self,
+        token: &[u8],
+        clock: impl Fn() -> u64 + Copy,
+    ) -> Result<Claims, AuthError> {
         check_token_syntax(token)?;
         let segments = jws::split(token)?;
         let key = self.key_for(segments.header)?;
@@ -179,14 +189,14 @@ impl Verifier {
 
         if segments.payload.len() <= jws::encoded_len(STACK_PAYLOAD_LEN) {
             let mut payload_buf = jws::buffer::<STACK_PAYLOAD_LEN>();
-            self.identity(token, segments.payload, &mut payload_buf, now)
+            self.identity(token, segments.payload, &mut payload_buf, clock())
         } else {
             let mut payload_buf = Vec::with_capacity(segments.payload.len() / 4 * 3 + 3);
             self.identity(
                 token,
                 segments.payload,
                 payload_buf.spare_capacity_mut(),
-                now,
+                clock(),
             )
         }
     }

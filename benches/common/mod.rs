@@ -206,6 +206,24 @@ pub fn format_ns(ns: f64) -> String {
 /// default), without criterion: for `valgrind --tool=callgrind`. `BENCH_CRITERION=0` skips
 /// criterion (the interleaved run alone, for quick comparisons).
 pub fn run(name: &str, cases: &mut [Case<'_>]) -> Option<Vec<(String, f64)>> {
+    let by_pass = run_by_pass(name, cases)?;
+    Some(
+        by_pass
+            .into_iter()
+            .map(|(name, passes)| (name, median(passes)))
+            .collect(),
+    )
+}
+
+/// The median of `samples`.
+pub fn median(mut samples: Vec<f64>) -> f64 {
+    samples.sort_by(f64::total_cmp);
+    samples[samples.len() / 2]
+}
+
+/// As [`run`], but returns each case's median in each interleaved pass, so that ratios can be
+/// taken within a pass (whose cases ran under the same load) before the median over passes.
+pub fn run_by_pass(name: &str, cases: &mut [Case<'_>]) -> Option<Vec<(String, Vec<f64>)>> {
     if let Ok(profiled) = std::env::var("BENCH_PROFILE") {
         let iters = std::env::var("BENCH_PROFILE_ITERS")
             .ok()
@@ -280,13 +298,13 @@ impl<'a> Case<'a> {
 
 /// Measures every case in turn, round after round, each turn lasting about 5 ms, in
 /// `BENCH_PASSES` passes (3 by default) of `BENCH_ROUNDS` rounds (11 by default); returns, for
-/// each case, the median over the passes of its median time per operation in each pass, in ns.
-/// Each pass's medians are printed too, so that the spread between passes shows.
+/// each case, its median time per operation in each pass, in ns. Each pass's medians are
+/// printed too, so that the spread between passes shows.
 ///
 /// Criterion measures one benchmark after the other; on shared cores the load changes between
 /// them, which skews the ratios. Interleaving gives every case the same conditions, so the
 /// ratios are taken from these medians.
-pub fn interleaved(cases: &mut [Case<'_>]) -> Vec<f64> {
+pub fn interleaved(cases: &mut [Case<'_>]) -> Vec<Vec<f64>> {
     let env = |name: &str, default: usize| {
         std::env::var(name)
             .ok()
@@ -310,10 +328,6 @@ pub fn interleaved(cases: &mut [Case<'_>]) -> Vec<f64> {
             }
         })
         .collect();
-    let median = |mut samples: Vec<f64>| {
-        samples.sort_by(f64::total_cmp);
-        samples[samples.len() / 2]
-    };
     let mut pass_medians = vec![Vec::with_capacity(passes); cases.len()];
     for pass in 0..passes {
         let mut samples = vec![Vec::with_capacity(rounds); cases.len()];
@@ -333,5 +347,5 @@ pub fn interleaved(cases: &mut [Case<'_>]) -> Vec<f64> {
             medians.push(ns);
         }
     }
-    pass_medians.into_iter().map(median).collect()
+    pass_medians
 }

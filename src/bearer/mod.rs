@@ -141,7 +141,7 @@ impl Config {
             };
         };
         let token = &authorization.as_bytes()[start..];
-        let claims = self.verifier.verify_token(token, unix_now())?;
+        let claims = self.verifier.verify_token(token, unix_now)?;
         if self.strict_tenant
             && credentials
                 .scope
