@@ -98,3 +98,69 @@ impl<S: Send + Sync> OptionalFromRequestParts<S> for BearerToken {
             .and_then(Claims::bearer_token))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use axum::Router;
+    use axum::body::Body;
+    use axum::routing::get;
+    use http::{Request, StatusCode};
+    use tower::ServiceExt;
+
+    use super::*;
+    use crate::{BearerAuthLayer, REGARDS_DEVELOPMENT_KEY, Role, TokenIssuer, Verifier};
+
+    fn app() -> Router {
+        let verifier = Verifier::builder()
+            .hs512(REGARDS_DEVELOPMENT_KEY)
+            .allow_development_key()
+            .build()
+            .unwrap();
+        Router::new()
+            .route(
+                "/token",
+                get(|token: BearerToken| async move { token.as_str().to_owned() }),
+            )
+            .route(
+                "/maybe",
+                get(|token: Option<BearerToken>| async move { token.is_some().to_string() }),
+            )
+            .layer(BearerAuthLayer::new(verifier).allow_public())
+    }
+
+    async fn get_body(request: Request<Body>) -> (StatusCode, String) {
+        let response = app().oneshot(request).await.unwrap();
+        let status = response.status();
+        let body = axum::body::to_bytes(response.into_body(), usize::MAX)
+            .await
+            .unwrap();
+        (status, String::from_utf8(body.to_vec()).unwrap())
+    }
+
+    #[tokio::test]
+    async fn bearer_token_extractor_gives_the_callers_token() {
+        let token = TokenIssuer::development().mint("a@b.c", Role::Admin, "project1");
+        let request = Request::get("/token")
+            .header("authorization", format!("Bearer {token}"))
+            .body(Body::empty())
+            .unwrap();
+        assert_eq!(get_body(request).await, (StatusCode::OK, token));
+    }
+
+    #[tokio::test]
+    async fn bearer_token_extractor_refuses_an_anonymous_caller_with_401() {
+        let request = Request::get("/token?scope=project1")
+            .body(Body::empty())
+            .unwrap();
+        let (status, _) = get_body(request).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+    }
+
+    #[tokio::test]
+    async fn optional_bearer_token_is_none_for_an_anonymous_caller() {
+        let request = Request::get("/maybe?scope=project1")
+            .body(Body::empty())
+            .unwrap();
+        assert_eq!(get_body(request).await, (StatusCode::OK, "false".into()));
+    }
+}
