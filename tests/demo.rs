@@ -4,6 +4,8 @@
 
 #[path = "../examples/regards_demo/main.rs"]
 mod regards_demo;
+#[path = "support/reply.rs"]
+mod reply;
 
 use std::collections::BTreeSet;
 use std::io::{BufRead, BufReader, Read};
@@ -14,17 +16,14 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
-use http::{HeaderMap, Method, Request, StatusCode};
-use http_body_util::{BodyExt, Full};
-use hyper::body::Bytes;
-use hyper_util::client::legacy::Client;
-use hyper_util::rt::TokioExecutor;
+use http::Method;
 use regards_auth::{Algorithm, AuthError, REGARDS_DEVELOPMENT_KEY, Role, TokenIssuer, Verifier};
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use regards_demo::authentication::TokenParams;
 use regards_demo::{DemoConfig, DemoUser, app};
+use reply::{Reply, send};
 
 const TOKEN_PATH: &str = "/api/v1/rs-authentication/oauth/token";
 const RULE_PATH: &str = "/api/v1/rs-notifier/rule";
@@ -35,36 +34,6 @@ const JSON: (&str, &str) = ("content-type", "application/json");
 
 // ---- in-process: the router on an ephemeral port, a real HTTP client ----------------------
 
-struct Reply {
-    status: StatusCode,
-    headers: HeaderMap,
-    body: Bytes,
-}
-
-impl Reply {
-    fn json(&self) -> Value {
-        serde_json::from_slice(&self.body)
-            .unwrap_or_else(|_| panic!("not JSON: {:?}", String::from_utf8_lossy(&self.body)))
-    }
-
-    /// The messages of a REGARDS error body, checking its shape: `{"messages":["..."]}`.
-    fn messages(&self) -> Vec<String> {
-        assert_eq!(self.headers["content-type"], "application/json");
-        let body = self.json();
-        let object = body.as_object().expect("an object");
-        assert_eq!(object.len(), 1, "only `messages`: {body}");
-        serde_json::from_value(object["messages"].clone()).expect("an array of strings")
-    }
-
-    fn header(&self, name: &str) -> &str {
-        self.headers
-            .get(name)
-            .unwrap_or_else(|| panic!("no {name} header"))
-            .to_str()
-            .unwrap()
-    }
-}
-
 async fn serve(mut config: DemoConfig) -> String {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     // The demo's services reach its rs-admin at the address it listens on.
@@ -72,29 +41,6 @@ async fn serve(mut config: DemoConfig) -> String {
     let base = format!("http://{}", config.addr);
     tokio::spawn(async move { axum::serve(listener, app(config)).await });
     base
-}
-
-async fn send(
-    method: Method,
-    url: &str,
-    headers: &[(&str, &str)],
-    body: impl Into<Bytes>,
-) -> Reply {
-    let mut request = Request::builder().method(method).uri(url);
-    for &(name, value) in headers {
-        request = request.header(name, value);
-    }
-    let client = Client::builder(TokioExecutor::new()).build_http();
-    let response = client
-        .request(request.body(Full::new(body.into())).unwrap())
-        .await
-        .expect("the server answers");
-    let (parts, body) = response.into_parts();
-    Reply {
-        status: parts.status,
-        headers: parts.headers,
-        body: body.collect().await.unwrap().to_bytes(),
-    }
 }
 
 /// The seed's token request: parameters in the query, client credentials, a JSON content type

@@ -4,11 +4,13 @@
 
 #[path = "../examples/regards_demo/main.rs"]
 mod regards_demo;
+#[path = "support/reply.rs"]
+mod reply;
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use http::{HeaderMap, Method, Request, StatusCode};
+use http::{Method, Request};
 use http_body_util::{BodyExt, Full};
 use hyper::body::Bytes;
 use hyper_util::client::legacy::Client;
@@ -17,6 +19,7 @@ use regards_auth::{Role, TokenIssuer};
 use serde_json::{Value, json};
 
 use regards_demo::{DemoConfig, RightsEvent, RightsEvents};
+use reply::{Reply, client, send_json};
 
 const ADMIN: &str = "/api/v1/rs-admin";
 const TOKEN_PATH: &str = "/api/v1/rs-authentication/oauth/token";
@@ -24,28 +27,6 @@ const TOKEN_PATH: &str = "/api/v1/rs-authentication/oauth/token";
 const MS: &str = "rs-test";
 /// What the tests put in bad input, to check that no answer quotes it.
 const MARKER: &str = "ECHO_MARKER";
-
-struct Reply {
-    status: StatusCode,
-    headers: HeaderMap,
-    body: Bytes,
-}
-
-impl Reply {
-    fn json(&self) -> Value {
-        serde_json::from_slice(&self.body)
-            .unwrap_or_else(|_| panic!("not JSON: {:?}", String::from_utf8_lossy(&self.body)))
-    }
-
-    /// The messages of a REGARDS error body, checking its shape: `{"messages":["..."]}`.
-    fn messages(&self) -> Vec<String> {
-        assert_eq!(self.headers["content-type"], "application/json");
-        let body = self.json();
-        let object = body.as_object().expect("an object");
-        assert_eq!(object.len(), 1, "only `messages`: {body}");
-        serde_json::from_value(object["messages"].clone()).expect("an array of strings")
-    }
-}
 
 /// The demo served on an ephemeral port, and the issuer of its tokens.
 struct Demo {
@@ -89,28 +70,8 @@ impl Demo {
     }
 
     async fn send(&self, method: Method, path: &str, token: Option<&str>, body: &str) -> Reply {
-        let mut request = Request::builder()
-            .method(method)
-            .uri(format!("{}{path}", self.base))
-            .header("content-type", "application/json");
-        if let Some(token) = token {
-            request = request.header("authorization", format!("Bearer {token}"));
-        }
-        let client = Client::builder(TokioExecutor::new()).build_http();
-        let response = client
-            .request(
-                request
-                    .body(Full::new(Bytes::from(body.to_owned())))
-                    .unwrap(),
-            )
-            .await
-            .expect("the server answers");
-        let (parts, body) = response.into_parts();
-        Reply {
-            status: parts.status,
-            headers: parts.headers,
-            body: body.collect().await.unwrap().to_bytes(),
-        }
+        let url = format!("{}{path}", self.base);
+        send_json(&client(), method, &url, token, &[], body).await
     }
 
     async fn admin(&self, method: Method, path: &str, token: &str, body: &str) -> Reply {

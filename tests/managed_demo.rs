@@ -11,6 +11,8 @@
 
 #[path = "../examples/regards_demo/main.rs"]
 mod regards_demo;
+#[path = "support/reply.rs"]
+mod reply;
 
 // Only `routes` and `app` are used here; `main` is the example's.
 #[allow(dead_code)]
@@ -21,12 +23,7 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use axum::Router;
-use http::{HeaderMap, Method, Request, StatusCode};
-use http_body_util::{BodyExt, Full};
-use hyper::body::Bytes;
-use hyper_util::client::legacy::Client;
-use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::rt::TokioExecutor;
+use http::{Method, StatusCode};
 use regards_auth::managed::{
     ForwardedHeader, ManagedAccess, Refresher, RightsSource, TrustedProxies,
 };
@@ -35,6 +32,7 @@ use serde_json::{Value, json};
 use tokio::net::TcpListener;
 
 use regards_demo::{DemoConfig, DemoUser, RightsEvents};
+use reply::{HttpClient, Reply, client, send_json};
 
 const TOKEN_PATH: &str = "/api/v1/rs-authentication/oauth/token";
 /// The demo's OAuth client, `client:secret`.
@@ -54,65 +52,6 @@ const READY: Duration = Duration::from_secs(20);
 const WAIT: Duration = Duration::from_secs(10);
 /// The standalone notifier's refresh period.
 const STANDALONE_REFRESH: Duration = Duration::from_millis(300);
-
-type HttpClient = Client<HttpConnector, Full<Bytes>>;
-
-struct Reply {
-    status: StatusCode,
-    headers: HeaderMap,
-    body: Bytes,
-}
-
-impl Reply {
-    fn json(&self) -> Value {
-        serde_json::from_slice(&self.body)
-            .unwrap_or_else(|_| panic!("not JSON: {:?}", String::from_utf8_lossy(&self.body)))
-    }
-
-    fn challenge(&self) -> Option<&str> {
-        self.headers
-            .get("www-authenticate")
-            .map(|value| value.to_str().unwrap())
-    }
-}
-
-fn client() -> HttpClient {
-    Client::builder(TokioExecutor::new()).build_http()
-}
-
-/// `method url`, with a bearer token, extra headers and a JSON body.
-async fn send(
-    client: &HttpClient,
-    method: Method,
-    url: &str,
-    token: Option<&str>,
-    headers: &[(&str, &str)],
-    body: &str,
-) -> Reply {
-    let mut request = Request::builder()
-        .method(method)
-        .uri(url)
-        .header("content-type", "application/json");
-    if let Some(token) = token {
-        request = request.header("authorization", format!("Bearer {token}"));
-    }
-    for (name, value) in headers {
-        request = request.header(*name, *value);
-    }
-    let request = request
-        .body(Full::new(Bytes::from(body.to_owned())))
-        .unwrap();
-    let response = tokio::time::timeout(WAIT, client.request(request))
-        .await
-        .expect("an answer in time")
-        .expect("the server answers");
-    let (parts, body) = response.into_parts();
-    Reply {
-        status: parts.status,
-        headers: parts.headers,
-        body: body.collect().await.unwrap().to_bytes(),
-    }
-}
 
 /// Serves `router` on `listener`, the peer address given to the services.
 fn serve(listener: TcpListener, router: Router) {
@@ -213,7 +152,7 @@ impl Stack {
         body: &str,
     ) -> Reply {
         let url = format!("{}{path}", self.base);
-        send(&self.client, method, &url, token, headers, body).await
+        send_json(&self.client, method, &url, token, headers, body).await
     }
 
     async fn get(&self, path: &str, token: &str) -> Reply {
@@ -373,7 +312,7 @@ impl Standalone {
 
     async fn health(&self) -> Value {
         let url = format!("{}/health", self.base);
-        let reply = send(&self.client, Method::GET, &url, None, &[], "").await;
+        let reply = send_json(&self.client, Method::GET, &url, None, &[], "").await;
         assert_eq!(reply.status, 200);
         reply.json()
     }
@@ -391,7 +330,7 @@ impl Standalone {
     async fn status(&self, method: Method, path: &str, token: &str) -> StatusCode {
         let url = format!("{}{path}", self.base);
         let body = r#"{"name":"r1"}"#;
-        send(&self.client, method, &url, Some(token), &[], body)
+        send_json(&self.client, method, &url, Some(token), &[], body)
             .await
             .status
     }
@@ -970,7 +909,7 @@ async fn a_role_address_filter_matches_ipv6_clients_in_java_and_compressed_forms
     let ipv6 = stack.also_on_ipv6().await;
     let from_ipv6 = async || {
         let url = format!("{ipv6}{RULE}");
-        let reply = send(
+        let reply = send_json(
             &stack.client,
             Method::PUT,
             &url,
