@@ -274,100 +274,78 @@ mod tests {
         caller(Role::Custom("NOTIFIER_OPERATOR".into()), tenant)
     }
 
-    fn refused_with(response: &Response<String>, error: AuthError) {
+    /// What the layer decided: `Ok` if the handler ran, else the refusal, whose status,
+    /// challenge and typed reason are checked to agree.
+    async fn verdict(
+        access: &ManagedAccess,
+        (method, path): (Method, &str),
+        claims: Option<Claims>,
+        peer: &str,
+    ) -> Result<(), AuthError> {
+        let response = call(access, method, path, claims, peer).await;
+        if response.body() == "ran" {
+            return Ok(());
+        }
+        let error = *response
+            .extensions()
+            .get::<AuthError>()
+            .expect("a typed reason");
         assert_eq!(response.status(), error.status());
-        assert_eq!(response.extensions().get::<AuthError>(), Some(&error));
-        assert_eq!(
-            response
-                .headers()
-                .get(WWW_AUTHENTICATE)
-                .map(|h| h.to_str().unwrap()),
-            error.challenge()
-        );
-        assert_ne!(response.body(), "ran");
+        let challenge = response.headers().get(WWW_AUTHENTICATE);
+        assert_eq!(challenge.map(|h| h.to_str().unwrap()), error.challenge());
+        Err(error)
     }
 
     const IN_RANGE: &str = "192.0.2.10";
+    const PUT_RULE: (Method, &str) = (Method::PUT, "/rule");
+    const RECIPIENTS: (Method, &str) = (Method::GET, "/recipients");
+    const SEARCH: (Method, &str) = (Method::GET, "/search");
+
+    /// project1's rights installed; decides `endpoint` for `claims` from [`IN_RANGE`].
+    async fn project1_verdict(
+        endpoint: (Method, &str),
+        claims: Option<Claims>,
+    ) -> Result<(), AuthError> {
+        let access = access(false);
+        install_project1(&access);
+        verdict(&access, endpoint, claims, IN_RANGE).await
+    }
 
     #[tokio::test]
     async fn granted_custom_role_reaches_the_handler() {
-        let access = access(false);
-        install_project1(&access);
-        let response = call(
-            &access,
-            Method::PUT,
-            "/rule",
-            operator("project1"),
-            IN_RANGE,
-        )
-        .await;
-        assert_eq!(response.body(), "ran");
+        assert_eq!(
+            project1_verdict(PUT_RULE, operator("project1")).await,
+            Ok(())
+        );
     }
 
     #[tokio::test]
     async fn role_not_granted_gets_403() {
-        let access = access(false);
-        install_project1(&access);
-        let response = call(
-            &access,
-            Method::GET,
-            "/recipients",
-            operator("project1"),
-            IN_RANGE,
-        )
-        .await;
-        refused_with(&response, AuthError::InsufficientRole);
+        let verdict = project1_verdict(RECIPIENTS, operator("project1")).await;
+        assert_eq!(verdict, Err(AuthError::InsufficientRole));
     }
 
     #[tokio::test]
     async fn rights_are_per_project() {
-        let access = access(false);
-        install_project1(&access);
-        // project2 has no rights read yet: the default role (PROJECT_ADMIN) decides.
-        let response = call(
-            &access,
-            Method::PUT,
-            "/rule",
-            operator("project2"),
-            IN_RANGE,
-        )
-        .await;
-        refused_with(&response, AuthError::InsufficientRole);
-        let response = call(
-            &access,
-            Method::GET,
-            "/recipients",
-            caller(Role::Admin, "project2"),
-            IN_RANGE,
-        )
-        .await;
-        assert_eq!(response.body(), "ran");
+        // project2 has no rights read yet: the default role decides.
+        let verdict = project1_verdict(PUT_RULE, operator("project2")).await;
+        assert_eq!(verdict, Err(AuthError::InsufficientRole));
+        let admin = caller(Role::Admin, "project2");
+        assert_eq!(project1_verdict(RECIPIENTS, admin).await, Ok(()));
     }
 
     #[tokio::test]
     async fn undeclared_endpoint_is_refused_even_for_super_roles() {
-        let access = access(false);
-        install_project1(&access);
-        for path in ["/rule/1", "/unknown"] {
-            let response = call(
-                &access,
-                Method::GET,
-                path,
-                caller(Role::InstanceAdmin, "project1"),
-                IN_RANGE,
-            )
-            .await;
-            refused_with(&response, AuthError::EndpointNotDeclared);
+        let instance_admin = || caller(Role::InstanceAdmin, "project1");
+        let system = caller(Role::System("rs-admin".into()), "project1");
+        for (endpoint, claims) in [
+            ((Method::GET, "/rule/1"), instance_admin()),
+            ((Method::GET, "/unknown"), instance_admin()),
+            ((Method::DELETE, "/rule"), system),
+        ] {
+            let verdict = project1_verdict(endpoint, claims).await;
+            assert_eq!(verdict, Err(AuthError::EndpointNotDeclared));
         }
-        let response = call(
-            &access,
-            Method::DELETE,
-            "/rule",
-            caller(Role::System("rs-admin".into()), "project1"),
-            IN_RANGE,
-        )
-        .await;
-        refused_with(&response, AuthError::EndpointNotDeclared);
     }
 
     #[tokio::test]
@@ -379,15 +357,11 @@ mod tests {
             Role::InstanceAdmin,
             Role::System("rs-catalog".into()),
         ] {
-            let response = call(
-                &access,
-                Method::PUT,
-                "/rule",
-                caller(role, "project1"),
-                "203.0.113.1",
-            )
-            .await;
-            assert_eq!(response.body(), "ran");
+            let claims = caller(role, "project1");
+            assert_eq!(
+                verdict(&access, PUT_RULE, claims, "203.0.113.1").await,
+                Ok(())
+            );
         }
     }
 
@@ -395,118 +369,61 @@ mod tests {
     async fn address_filter_refuses_with_401_outside_the_role_addresses() {
         let access = access(false);
         install_project1(&access);
-        let response = call(
-            &access,
-            Method::PUT,
-            "/rule",
-            operator("project1"),
-            "203.0.113.9",
-        )
-        .await;
-        refused_with(&response, AuthError::AddressNotAllowed);
+        let verdict = verdict(&access, PUT_RULE, operator("project1"), "203.0.113.9").await;
+        assert_eq!(verdict, Err(AuthError::AddressNotAllowed));
     }
 
     #[tokio::test]
     async fn anonymous_public_caller_passes_public_endpoints_and_is_asked_for_credentials_elsewhere()
      {
-        let access = access(false);
-        install_project1(&access);
-        let response = call(
-            &access,
-            Method::GET,
-            "/search",
-            Some(Claims::public("project1")),
-            IN_RANGE,
-        )
-        .await;
-        assert_eq!(response.body(), "ran");
-        let response = call(
-            &access,
-            Method::GET,
-            "/recipients",
-            Some(Claims::public("project1")),
-            IN_RANGE,
-        )
-        .await;
-        refused_with(&response, AuthError::MissingCredentials);
+        let anonymous = || Some(Claims::public("project1"));
+        assert_eq!(project1_verdict(SEARCH, anonymous()).await, Ok(()));
+        let verdict = project1_verdict(RECIPIENTS, anonymous()).await;
+        assert_eq!(verdict, Err(AuthError::MissingCredentials));
     }
 
     #[tokio::test]
     async fn a_project_not_served_is_refused_but_to_super_roles() {
         let access = access(false);
-        let response = call(
-            &access,
-            Method::GET,
-            "/recipients",
-            caller(Role::Admin, "project9"),
-            IN_RANGE,
-        )
-        .await;
-        refused_with(&response, AuthError::RightsUnavailable);
-        let response = call(
-            &access,
-            Method::GET,
-            "/recipients",
-            caller(Role::ProjectAdmin, "project9"),
-            IN_RANGE,
-        )
-        .await;
-        assert_eq!(response.body(), "ran");
+        let admin = || caller(Role::Admin, "project9");
+        let verdict_for = async |claims| verdict(&access, RECIPIENTS, claims, IN_RANGE).await;
+        assert_eq!(
+            verdict_for(admin()).await,
+            Err(AuthError::RightsUnavailable)
+        );
+        let project_admin = caller(Role::ProjectAdmin, "project9");
+        assert_eq!(verdict_for(project_admin).await, Ok(()));
         access.add_project("project9").unwrap();
-        let response = call(
-            &access,
-            Method::GET,
-            "/recipients",
-            caller(Role::Admin, "project9"),
-            IN_RANGE,
-        )
-        .await;
-        assert_eq!(response.body(), "ran", "served, not read yet: the defaults");
+        assert_eq!(
+            verdict_for(admin()).await,
+            Ok(()),
+            "served, not read yet: the defaults"
+        );
     }
 
     #[tokio::test]
     async fn strict_mode_refuses_before_rights_are_read() {
         let access = access(true);
-        let response = call(
-            &access,
-            Method::GET,
-            "/recipients",
-            caller(Role::Admin, "project1"),
-            IN_RANGE,
-        )
-        .await;
-        refused_with(&response, AuthError::RightsUnavailable);
-        let response = call(
-            &access,
-            Method::GET,
-            "/recipients",
-            caller(Role::ProjectAdmin, "project1"),
-            IN_RANGE,
-        )
-        .await;
-        assert_eq!(response.body(), "ran");
+        let verdict_for =
+            async |role| verdict(&access, RECIPIENTS, caller(role, "project1"), IN_RANGE).await;
+        assert_eq!(
+            verdict_for(Role::Admin).await,
+            Err(AuthError::RightsUnavailable)
+        );
+        assert_eq!(verdict_for(Role::ProjectAdmin).await, Ok(()));
     }
 
     #[tokio::test]
     async fn missing_bearer_layer_fails_closed() {
-        let access = access(false);
-        let response = call(&access, Method::GET, "/search", None, IN_RANGE).await;
-        refused_with(&response, AuthError::NotConfigured);
+        let verdict = verdict(&access(false), SEARCH, None, IN_RANGE).await;
+        assert_eq!(verdict, Err(AuthError::NotConfigured));
     }
 
     #[tokio::test]
     async fn head_is_decided_as_the_get_endpoint() {
-        let access = access(false);
-        install_project1(&access);
-        let response = call(
-            &access,
-            Method::HEAD,
-            "/recipients",
-            caller(Role::Exploit, "project1"),
-            IN_RANGE,
-        )
-        .await;
-        assert_eq!(response.body(), "ran");
+        let exploit = caller(Role::Exploit, "project1");
+        let head = (Method::HEAD, "/recipients");
+        assert_eq!(project1_verdict(head, exploit).await, Ok(()));
     }
 
     #[tokio::test]
