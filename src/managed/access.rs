@@ -805,20 +805,8 @@ fn base_url(url: Option<&str>, which: &'static str) -> Result<Option<String>, Ma
 
 #[cfg(test)]
 mod tests {
-    use http::Method;
-
     use super::*;
-    use crate::managed::{Endpoint, ResourceAccess};
-
-    fn endpoints() -> Endpoints {
-        Endpoints::new([Endpoint::new(
-            Method::PUT,
-            "/rule",
-            "RuleController",
-            ResourceAccess::new("Import", Role::ProjectAdmin),
-        )])
-        .unwrap()
-    }
+    use crate::managed::fixtures::endpoints;
 
     fn builder() -> ManagedAccessBuilder {
         ManagedAccess::builder("rs-notifier", endpoints())

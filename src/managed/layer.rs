@@ -164,33 +164,10 @@ mod tests {
     use tower::{ServiceExt, service_fn};
 
     use super::*;
-    use crate::managed::rights::{AdminResource, AdminRole, ProjectRights};
-    use crate::managed::{Endpoint, Endpoints, ManagedAccess, ResourceAccess};
+    use crate::managed::ManagedAccess;
+    use crate::managed::fixtures::{endpoints, grant, role};
+    use crate::managed::rights::ProjectRights;
     use crate::{Role, TokenIssuer};
-
-    fn endpoints() -> Endpoints {
-        Endpoints::new([
-            Endpoint::new(
-                Method::PUT,
-                "/rule",
-                "RuleController",
-                ResourceAccess::new("Import a rule", Role::ProjectAdmin),
-            ),
-            Endpoint::new(
-                Method::GET,
-                "/recipients",
-                "RecipientController",
-                ResourceAccess::new("List recipients", Role::Exploit),
-            ),
-            Endpoint::new(
-                Method::GET,
-                "/search",
-                "SearchController",
-                ResourceAccess::new("Search", Role::Public),
-            ),
-        ])
-        .unwrap()
-    }
 
     fn access(strict: bool) -> ManagedAccess {
         let builder = ManagedAccess::builder("rs-notifier", endpoints())
@@ -204,16 +181,6 @@ mod tests {
     /// project1: NOTIFIER_OPERATOR (custom, only from 192.0.2.0/24) is granted PUT /rule;
     /// EXPLOIT GET /recipients; PUBLIC GET /search.
     fn install_project1(access: &ManagedAccess) {
-        let role = |name: &str, addresses: &[&str]| AdminRole {
-            name: name.into(),
-            parent: None,
-            native: false,
-            authorized_addresses: addresses.iter().map(|&a| a.to_owned()).collect(),
-        };
-        let grant = |verb: &str, path: &str| AdminResource {
-            resource: path.into(),
-            verb: verb.into(),
-        };
         let roles = [
             role("PUBLIC", &[]),
             role("EXPLOIT", &[]),

@@ -51,6 +51,8 @@ mod address;
 mod admin;
 mod endpoint;
 mod error;
+#[cfg(test)]
+mod fixtures;
 mod health;
 mod layer;
 mod rights;

@@ -255,44 +255,8 @@ fn address_filter(
 
 #[cfg(test)]
 mod tests {
-    use http::Method;
-
     use super::*;
-    use crate::managed::{Endpoint, ResourceAccess};
-
-    fn endpoints() -> Endpoints {
-        Endpoints::new([
-            Endpoint::new(
-                Method::PUT,
-                "/rule",
-                "RuleController",
-                ResourceAccess::new("Import", Role::ProjectAdmin),
-            ),
-            Endpoint::new(
-                Method::GET,
-                "/recipients",
-                "RecipientController",
-                ResourceAccess::new("List", Role::Exploit),
-            ),
-        ])
-        .unwrap()
-    }
-
-    fn role(name: &str, addresses: &[&str]) -> AdminRole {
-        AdminRole {
-            name: name.into(),
-            parent: None,
-            native: false,
-            authorized_addresses: addresses.iter().map(|&a| a.to_owned()).collect(),
-        }
-    }
-
-    fn grant(verb: &str, resource: &str) -> AdminResource {
-        AdminResource {
-            resource: resource.into(),
-            verb: verb.into(),
-        }
-    }
+    use crate::managed::fixtures::{endpoints, grant, role};
 
     fn rights(roles: &[AdminRole], grants: &[(&str, Vec<AdminResource>)]) -> ProjectRights {
         let grants = grants
