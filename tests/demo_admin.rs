@@ -123,15 +123,7 @@ impl Demo {
                 &self.system_token("project1"),
             )
             .await;
-        reply.json()["content"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|model| &model["content"])
-            .find(|resource| resource["resource"] == path && resource["verb"] == verb)
-            .unwrap_or_else(|| panic!("{path}@{verb} is not registered"))["id"]
-            .as_u64()
-            .unwrap()
+        reply.resource_id(path, verb)
     }
 }
 

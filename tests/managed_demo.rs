@@ -212,15 +212,7 @@ impl Stack {
             )
             .await;
         assert_eq!(reply.status, 200);
-        reply.json()["content"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|model| &model["content"])
-            .find(|resource| resource["resource"] == path && resource["verb"] == verb)
-            .unwrap_or_else(|| panic!("{path}@{verb} is not registered"))["id"]
-            .as_u64()
-            .unwrap()
+        reply.resource_id(path, verb)
     }
 
     async fn grant(&self, admin: &str, role: &str, resource: u64) {
@@ -944,17 +936,23 @@ async fn a_role_address_filter_matches_ipv6_clients_in_java_and_compressed_forms
     }
 }
 
-#[tokio::test]
-async fn forwarded_headers_from_a_trusted_proxy_name_the_client_of_the_address_filter() {
-    let stack = Stack::start_with(|config| {
-        config.trusted_proxies = TrustedProxies::new(["127.0.0.1"]).unwrap();
-    })
-    .await;
+/// With `proxies` trusted (the tests' client, 127.0.0.1, plays the proxy) and the operator
+/// restricted to 192.0.2.7: the status of `PUT /rule` for each set of forwarding headers.
+async fn behind_127_0_0_1(proxies: TrustedProxies, cases: &[(&[(&str, &str)], u16)]) {
+    let stack = Stack::start_with(|config| config.trusted_proxies = proxies).await;
     let admin = stack.operator_granted_put_rule().await;
     stack
         .set_addresses(&admin, OPERATOR, &[r"192\.0\.2\.7"])
         .await;
     let operator = stack.operator("project1");
+    for &(headers, expected) in cases {
+        let reply = stack.put_rule_with(&operator, headers).await;
+        assert_eq!(reply.status, expected, "{headers:?}");
+    }
+}
+
+#[tokio::test]
+async fn forwarded_headers_from_a_trusted_proxy_name_the_client_of_the_address_filter() {
     let cases: [(&[(&str, &str)], u16); 6] = [
         (&[], 401),
         (&[("x-forwarded-for", "192.0.2.7")], 200),
@@ -972,25 +970,11 @@ async fn forwarded_headers_from_a_trusted_proxy_name_the_client_of_the_address_f
             401,
         ),
     ];
-    for (headers, expected) in cases {
-        let reply = stack.put_rule_with(&operator, headers).await;
-        assert_eq!(reply.status, expected, "{headers:?}");
-    }
+    behind_127_0_0_1(TrustedProxies::new(["127.0.0.1"]).unwrap(), &cases).await;
 }
 
 #[tokio::test]
 async fn proxies_that_write_forwarded_are_read_through_forwarded_only() {
-    let stack = Stack::start_with(|config| {
-        config.trusted_proxies = TrustedProxies::new(["127.0.0.1"])
-            .unwrap()
-            .reading(ForwardedHeader::Forwarded);
-    })
-    .await;
-    let admin = stack.operator_granted_put_rule().await;
-    stack
-        .set_addresses(&admin, OPERATOR, &[r"192\.0\.2\.7"])
-        .await;
-    let operator = stack.operator("project1");
     let cases: [(&[(&str, &str)], u16); 5] = [
         (&[("forwarded", "for=192.0.2.7;proto=http")], 200),
         (&[("forwarded", r#"for="192.0.2.7:4711""#)], 200),
@@ -1004,10 +988,8 @@ async fn proxies_that_write_forwarded_are_read_through_forwarded_only() {
             401,
         ),
     ];
-    for (headers, expected) in cases {
-        let reply = stack.put_rule_with(&operator, headers).await;
-        assert_eq!(reply.status, expected, "{headers:?}");
-    }
+    let proxies = TrustedProxies::new(["127.0.0.1"]).unwrap();
+    behind_127_0_0_1(proxies.reading(ForwardedHeader::Forwarded), &cases).await;
 }
 
 #[tokio::test]

@@ -55,6 +55,20 @@ impl Reply {
             .unwrap()
     }
 
+    /// The id rs-admin gave `verb path` in this resource listing (a PagedModel of
+    /// ResourcesAccess); the resource must be there.
+    pub fn resource_id(&self, path: &str, verb: &str) -> u64 {
+        self.json()["content"]
+            .as_array()
+            .expect("a resource listing")
+            .iter()
+            .map(|model| &model["content"])
+            .find(|resource| resource["resource"] == path && resource["verb"] == verb)
+            .unwrap_or_else(|| panic!("{path}@{verb} is not registered"))["id"]
+            .as_u64()
+            .unwrap()
+    }
+
     /// `WWW-Authenticate`, if any.
     pub fn challenge(&self) -> Option<&str> {
         self.headers
