@@ -249,7 +249,7 @@ fn request(
 }
 
 /// Whether `body` is REGARDS' error answer (`ServerErrorResponse`: `{"messages":[...]}`).
-fn is_regards_error(body: &[u8]) -> bool {
+pub(crate) fn is_regards_error(body: &[u8]) -> bool {
     #[derive(Deserialize)]
     struct ServerErrorResponse {
         #[allow(dead_code)]
@@ -259,7 +259,7 @@ fn is_regards_error(body: &[u8]) -> bool {
 }
 
 /// rs-admin's roles (`GET /roles`), as the decision needs them.
-fn read_roles(body: &[u8]) -> Result<Vec<AdminRole>, AdminError> {
+pub(crate) fn read_roles(body: &[u8]) -> Result<Vec<AdminRole>, AdminError> {
     let roles: Vec<Entity<RoleJson>> = parse(body)?;
     if roles.len() > MAX_ROLES {
         return Err(AdminError::BadAnswer("more than 1000 roles"));
@@ -282,7 +282,7 @@ fn read_roles(body: &[u8]) -> Result<Vec<AdminRole>, AdminError> {
 /// entry by entry into a [`GrantSet`]: the memory taken follows the number of declared
 /// endpoints, not the size of the answer. Resources of other microservices, if rs-admin sends
 /// any, are left out.
-fn read_grants(
+pub(crate) fn read_grants(
     body: &[u8],
     microservice: &str,
     endpoints: &Endpoints,

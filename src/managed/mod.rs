@@ -61,6 +61,8 @@ mod endpoint;
 mod error;
 #[cfg(test)]
 mod fixtures;
+#[doc(hidden)]
+pub mod fuzzing;
 mod health;
 mod layer;
 mod patterns;
