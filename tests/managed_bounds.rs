@@ -14,7 +14,6 @@
 //! reported in BENCHMARKS.md.
 
 use std::alloc::{GlobalAlloc, Layout, System};
-use std::convert::Infallible;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
@@ -24,14 +23,17 @@ use axum::body::{Body, Bytes};
 use axum::extract::Path;
 use axum::response::Response;
 use axum::routing::{get, post};
-use http::{Method, Request, StatusCode};
+use http::{Method, StatusCode};
 use regards_auth::managed::{
     DEFAULT_MAX_REFRESH_SIZE, DEFAULT_MAX_RESPONSE, Endpoint, Endpoints, MAX_PATTERNS_PER_PROJECT,
     MAX_PATTERNS_PER_ROLE, ManagedAccess, ResourceAccess,
 };
-use regards_auth::{Claims, Role, TokenIssuer};
+use regards_auth::{Role, TokenIssuer};
 use tokio::net::TcpListener;
-use tower::{Layer, ServiceExt, service_fn};
+
+#[path = "support/managed.rs"]
+mod managed_support;
+use managed_support::through_layer;
 
 /// Counts the bytes allocated now and the most at any time since the last reset.
 struct PeakAllocator;
@@ -195,25 +197,9 @@ fn access(admin_url: String) -> ManagedAccess {
 
 /// The status `role`, calling from `peer`, gets on `GET /recipients` in project1.
 async fn status(access: &ManagedAccess, role: &str, peer: &str) -> StatusCode {
-    let mut request = Request::get("/recipients").body(Body::empty()).unwrap();
-    request.extensions_mut().insert(Claims::new(
-        "jane@regards.fr",
-        "jane@regards.fr",
-        Role::from_name(role),
-        "project1",
-        u64::MAX,
-    ));
-    request
-        .extensions_mut()
-        .insert(regards_auth::managed::ClientAddr(peer.parse().unwrap()));
-    access
-        .layer()
-        .layer(service_fn(|_: Request<Body>| async {
-            Ok::<_, Infallible>(Response::new(Body::empty()))
-        }))
-        .oneshot(request)
+    let role = Role::from_name(role);
+    through_layer(access, role, Some(peer), Method::GET, "/recipients")
         .await
-        .unwrap()
         .status()
 }
 

@@ -26,6 +26,10 @@ use serde_json::{Value, json};
 use tokio::net::TcpListener;
 use tower::{Layer, ServiceExt, service_fn};
 
+#[path = "support/managed.rs"]
+mod managed_support;
+use managed_support::through_layer;
+
 /// How rs-admin answers.
 #[derive(Clone)]
 enum Mode {
@@ -263,26 +267,8 @@ fn access(address: SocketAddr) -> ManagedAccess {
 
 /// The status `role` gets on `method path` in project1 (the handler answers 200).
 async fn status(access: &ManagedAccess, role: Role, method: Method, path: &str) -> StatusCode {
-    let mut request = Request::builder()
-        .method(method)
-        .uri(path)
-        .body(Body::empty())
-        .unwrap();
-    request.extensions_mut().insert(Claims::new(
-        "jane@regards.fr",
-        "jane@regards.fr",
-        role,
-        "project1",
-        u64::MAX,
-    ));
-    access
-        .layer()
-        .layer(service_fn(|_: Request<Body>| async {
-            Ok::<_, Infallible>(Response::new(Body::empty()))
-        }))
-        .oneshot(request)
+    through_layer(access, role, None, method, path)
         .await
-        .unwrap()
         .status()
 }
 

@@ -7,27 +7,27 @@
 //! re-run it). They are served by a small rs-admin on 127.0.0.1.
 
 use std::collections::HashMap;
-use std::convert::Infallible;
-use std::net::{IpAddr, SocketAddr};
+use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::Router;
-use axum::body::{Body, Bytes};
+use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use http::header::CONTENT_TYPE;
-use http::{Method, Request, StatusCode};
-use regards_auth::managed::{
-    ClientAddr, Endpoint, Endpoints, ManagedAccess, ResourceAccess, RightsSource,
-};
-use regards_auth::{AuthError, Claims, Role, TokenIssuer};
+use http::{Method, StatusCode};
+use regards_auth::managed::{Endpoint, Endpoints, ManagedAccess, ResourceAccess, RightsSource};
+use regards_auth::{AuthError, Role, TokenIssuer};
 use serde_json::Value;
 use tokio::net::TcpListener;
-use tower::{Layer, ServiceExt, service_fn};
 
 /// A Gson fixture's exact bytes.
+#[path = "support/managed.rs"]
+mod managed_support;
+use managed_support::through_layer;
+
 fn fixture(name: &str) -> Vec<u8> {
     let path = format!("{}/tests/fixtures/gson/{name}", env!("CARGO_MANIFEST_DIR"));
     std::fs::read(&path).unwrap_or_else(|error| panic!("{path}: {error}"))
@@ -178,29 +178,7 @@ async fn call(
     method: Method,
     path: &str,
 ) -> Response {
-    let mut request = Request::builder()
-        .method(method)
-        .uri(path)
-        .body(Body::empty())
-        .unwrap();
-    let claims = Claims::new(
-        "jane@regards.fr",
-        "jane@regards.fr",
-        Role::from_name(role),
-        "project1",
-        u64::MAX,
-    );
-    request.extensions_mut().insert(claims);
-    let from: IpAddr = from.parse().unwrap();
-    request.extensions_mut().insert(ClientAddr(from));
-    access
-        .layer()
-        .layer(service_fn(|_: Request<Body>| async {
-            Ok::<_, Infallible>(Response::new(Body::empty()))
-        }))
-        .oneshot(request)
-        .await
-        .unwrap()
+    through_layer(access, Role::from_name(role), Some(from), method, path).await
 }
 
 async fn status(
