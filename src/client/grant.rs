@@ -16,8 +16,10 @@ use http_body_util::{BodyExt, Full, LengthLimitError, Limited};
 use serde_json::{Map, Value};
 use tower_service::Service;
 
-use super::redact::{error_chain, excerpt};
-use super::{AccessToken, ClientConfigError, ClientError, HttpTransport, TokenSource};
+use super::redact::excerpt;
+use super::{
+    AccessToken, ClientConfigError, ClientError, ClientErrorKind, HttpTransport, TokenSource,
+};
 use crate::{BearerToken, Role};
 
 /// The token endpoint's path under the REGARDS host (the gateway).
@@ -184,9 +186,9 @@ impl TokenResponse {
 /// ```
 ///
 /// The query parameters are percent-encoded. Answers are told apart: `200` with a token
-/// ([`TokenResponse`]), `401` ([`ClientError::BadClientCredentials`]), `400`
-/// ([`ClientError::BadUserCredentials`]), anything else
-/// ([`ClientError::UnexpectedResponse`]). Each request is bounded by a
+/// ([`TokenResponse`]), `401` ([`ClientErrorKind::BadClientCredentials`]), `400`
+/// ([`ClientErrorKind::BadUserCredentials`]), anything else
+/// ([`ClientErrorKind::UnexpectedResponse`]). Each request is bounded by a
 /// [timeout](Self::with_timeout) and the answer by [`MAX_RESPONSE_LEN`].
 ///
 /// The transport is [`HttpTransport`] unless [`with_transport`](Self::with_transport) gives
@@ -416,37 +418,25 @@ impl<T, B> PasswordGrant<T, B> {
 
     fn transport_error(&self, error: impl Into<BoxError>) -> ClientError {
         let error: BoxError = error.into();
-        ClientError::Transport {
-            message: error_chain(&*error, &self.secrets()),
-        }
+        ClientError::transport_redacted(&*error, &self.secrets())
     }
 
     /// Reads an answer of the token endpoint.
     fn interpret(&self, status: StatusCode, body: &[u8]) -> Result<TokenResponse, ClientError> {
-        let body_excerpt = || excerpt(body, &self.secrets());
+        let answered = |kind, reason| {
+            ClientError::answered(kind, status, reason, excerpt(body, &self.secrets()))
+        };
         match status {
             // A token answer that did not parse may still carry a token: the excerpt withholds
             // such a body (as it does under any status).
-            StatusCode::OK => {
-                TokenResponse::from_json(body).map_err(|reason| ClientError::UnexpectedResponse {
-                    status,
-                    reason,
-                    body: body_excerpt(),
-                })
-            }
-            StatusCode::UNAUTHORIZED => Err(ClientError::BadClientCredentials {
-                status,
-                body: body_excerpt(),
-            }),
-            StatusCode::BAD_REQUEST => Err(ClientError::BadUserCredentials {
-                status,
-                body: body_excerpt(),
-            }),
-            _ => Err(ClientError::UnexpectedResponse {
-                status,
-                reason: "the status is none of 200, 400 and 401",
-                body: body_excerpt(),
-            }),
+            StatusCode::OK => TokenResponse::from_json(body)
+                .map_err(|reason| answered(ClientErrorKind::UnexpectedResponse, Some(reason))),
+            StatusCode::UNAUTHORIZED => Err(answered(ClientErrorKind::BadClientCredentials, None)),
+            StatusCode::BAD_REQUEST => Err(answered(ClientErrorKind::BadUserCredentials, None)),
+            _ => Err(answered(
+                ClientErrorKind::UnexpectedResponse,
+                Some("the status is none of 200, 400 and 401"),
+            )),
         }
     }
 }
@@ -466,13 +456,11 @@ where
     }
 
     async fn fetch_timed(&self) -> Result<(TokenResponse, Instant), ClientError> {
-        // The tokio clock, as the cache's (the same as the system's unless a test paused it).
-        let requested_at = tokio::time::Instant::now().into_std();
+        // The client side's clock, as the cache's.
+        let requested_at = super::time::now();
         let (status, body) = tokio::time::timeout(self.timeout, self.exchange())
             .await
-            .map_err(|_| ClientError::Timeout {
-                after: self.timeout,
-            })??;
+            .map_err(|_| ClientError::timed_out(self.timeout))??;
         let answer = self.interpret(status, &body)?;
         tracing::debug!(
             tenant = %answer.tenant,
@@ -495,11 +483,12 @@ where
         let (parts, body) = response.into_parts();
         match Limited::new(body, MAX_RESPONSE_LEN).collect().await {
             Ok(collected) => Ok((parts.status, collected.to_bytes())),
-            Err(error) if error.is::<LengthLimitError>() => Err(ClientError::UnexpectedResponse {
-                status: parts.status,
-                reason: "the body is larger than 64 KiB",
-                body: String::new(),
-            }),
+            Err(error) if error.is::<LengthLimitError>() => Err(ClientError::answered(
+                ClientErrorKind::UnexpectedResponse,
+                parts.status,
+                Some("the body is larger than 64 KiB"),
+                String::new(),
+            )),
             Err(error) => Err(self.transport_error(error)),
         }
     }
@@ -620,21 +609,19 @@ mod tests {
     #[test]
     fn statuses_map_to_typed_errors() {
         let grant = grant("http://h").unwrap();
-        assert!(matches!(
-            grant.interpret(StatusCode::UNAUTHORIZED, b"{}"),
-            Err(ClientError::BadClientCredentials { .. })
-        ));
-        assert!(matches!(
-            grant.interpret(StatusCode::BAD_REQUEST, br#"{"error":"invalid_grant"}"#),
-            Err(ClientError::BadUserCredentials { body, .. }) if body.contains("invalid_grant")
-        ));
-        assert!(matches!(
-            grant.interpret(StatusCode::FORBIDDEN, b""),
-            Err(ClientError::UnexpectedResponse {
-                status: StatusCode::FORBIDDEN,
-                ..
-            })
-        ));
+        let kind = |status, body: &[u8]| grant.interpret(status, body).unwrap_err().kind();
+        assert_eq!(
+            kind(StatusCode::UNAUTHORIZED, b"{}"),
+            ClientErrorKind::BadClientCredentials
+        );
+        let refused = grant
+            .interpret(StatusCode::BAD_REQUEST, br#"{"error":"invalid_grant"}"#)
+            .unwrap_err();
+        assert_eq!(refused.kind(), ClientErrorKind::BadUserCredentials);
+        assert!(refused.excerpt().contains("invalid_grant"));
+        let forbidden = grant.interpret(StatusCode::FORBIDDEN, b"").unwrap_err();
+        assert_eq!(forbidden.kind(), ClientErrorKind::UnexpectedResponse);
+        assert_eq!(forbidden.status(), Some(StatusCode::FORBIDDEN));
     }
 
     #[test]
@@ -655,7 +642,8 @@ mod tests {
         let grant = grant("http://h").unwrap();
         let json = br#"{"access_token":"eyJhbGciOiJIUzUxMiJ9.e30.c2ln","token_type":"bearer","expires_in":"1"}"#;
         let error = grant.interpret(StatusCode::OK, json).unwrap_err();
-        assert!(matches!(&error, ClientError::UnexpectedResponse { body, .. } if body == WITHHELD));
+        assert_eq!(error.kind(), ClientErrorKind::UnexpectedResponse);
+        assert_eq!(error.excerpt(), WITHHELD);
         assert!(!error.to_string().contains("eyJ"));
     }
 
