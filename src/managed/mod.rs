@@ -15,6 +15,7 @@
 //! | read roles and rights, per project | `collectRolesAndAuthorities` | [`ManagedAccess::refresh`], periodically by [`ManagedAccess::spawn`] |
 //! | decide a request | `IPFilter`, voters, `hasAccess` | [`ManagedAccessLayer`] |
 //! | react to rs-admin's events | AMQP `RoleEvent`, `ResourceAccessEvent`, `ResourceAccessInit` | call [`ManagedAccess::refresh`] / [`ManagedAccess::register_and_refresh`] / [`ManagedAccess::add_project`] |
+//! | list the endpoints (`GET /security/resources`) | `SecurityResourcesController` | added by [`Routes::build`], or [`Endpoints::security_resources`] |
 //!
 //! ```no_run
 //! use axum::Json;
@@ -57,6 +58,7 @@ mod health;
 mod layer;
 mod rights;
 mod routes;
+mod security;
 
 pub use access::{
     DEFAULT_ADMIN_TIMEOUT, DEFAULT_MAX_RESPONSE, DEFAULT_REFRESH_PERIOD, DEFAULT_REFRESH_TIMEOUT,
@@ -69,3 +71,4 @@ pub use error::{AdminError, ManagedConfigError};
 pub use health::{Health, ProjectHealth, RightsSource};
 pub use layer::{ManagedAccessLayer, ManagedAccessService};
 pub use routes::Routes;
+pub use security::SECURITY_RESOURCES_PATH;
