@@ -217,6 +217,11 @@ impl<S: TokenSource> TokenCache<S> {
 impl<S: TokenSource + 'static> TokenCache<S> {
     /// A valid token: the cached one if it has not expired (a due one starts a background
     /// refresh), else a fetched one.
+    ///
+    /// # Errors
+    ///
+    /// With no valid token cached, the [`ClientError`] of the fetch this call waited for, once
+    /// its retries are spent.
     pub async fn get(&self) -> Result<AccessToken, ClientError> {
         loop {
             let (flight, started, valid) = match self.inner.lock().plan(now()) {

@@ -98,8 +98,10 @@ impl fmt::Debug for UserCredentials {
 
 /// A successful answer of the token endpoint.
 ///
-/// `Debug` does not show the token ([`BearerToken`] redacts itself).
+/// `Debug` does not show the token ([`BearerToken`] redacts itself). Non-exhaustive: a member
+/// REGARDS may add to its answer can become a field without breaking code that reads these.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct TokenResponse {
     /// `access_token`: the token to send as `Authorization: Bearer`.
     pub access_token: BearerToken,
@@ -122,6 +124,13 @@ pub struct TokenResponse {
 impl TokenResponse {
     /// Reads a token answer. Members other than the eight REGARDS sends are ignored.
     ///
+    /// # Errors
+    ///
+    /// A [`ClientError`] of kind [`UnexpectedResponse`](ClientErrorKind::UnexpectedResponse)
+    /// (status `200`), whose [`reason`](ClientError::reason) says what is wrong: not a JSON
+    /// object, a member missing or of the wrong type, a token type other than `bearer`. The body
+    /// is not quoted: it may hold a token.
+    ///
     /// ```
     /// use regards_auth::client::TokenResponse;
     /// use regards_auth::Role;
@@ -130,9 +139,22 @@ impl TokenResponse {
     ///     "token_type":"bearer","expires_in":7199,"role":"PROJECT_ADMIN","scope":"project1",
     ///     "sub":"admin@regards.fr","tenant":"project1","email":"admin@regards.fr"}"#).unwrap();
     /// assert_eq!((answer.role, answer.expires_in), (Role::ProjectAdmin, 7199));
-    /// assert!(TokenResponse::from_json(br#"{"access_token":42}"#).is_err());
+    /// let error = TokenResponse::from_json(br#"{"access_token":42}"#).unwrap_err();
+    /// assert_eq!(error.reason(), Some("`access_token` is missing or not a non-empty string"));
     /// ```
-    pub fn from_json(json: &[u8]) -> Result<Self, &'static str> {
+    pub fn from_json(json: &[u8]) -> Result<Self, ClientError> {
+        Self::parse(json).map_err(|reason| {
+            ClientError::answered(
+                ClientErrorKind::UnexpectedResponse,
+                StatusCode::OK,
+                Some(reason),
+                String::new(),
+            )
+        })
+    }
+
+    /// Reads a token answer; the error is the reason it is not one.
+    fn parse(json: &[u8]) -> Result<Self, &'static str> {
         let object: Map<String, Value> =
             serde_json::from_slice(json).map_err(|_| "the body is not a JSON object")?;
         let text = |name: &'static str, reason: &'static str| match object.get(name) {
@@ -259,9 +281,12 @@ impl PasswordGrant {
     /// `host` (`http://127.0.0.1:8080`, `https://regards.example/prefix`...), with the default
     /// [`HttpTransport`].
     ///
-    /// Fails if the host is not an absolute `http(s)://` URL, if it is `https://` and HTTPS is
-    /// unavailable (no `client-rustls` feature, or no system root certificate), if the client
-    /// id is empty or has a `:`, or if the tenant or username is empty.
+    /// # Errors
+    ///
+    /// A [`ClientConfigError`] if the host is not an absolute `http(s)://` URL, if it is
+    /// `https://` and HTTPS is unavailable (no `client-rustls` feature, or no system root
+    /// certificate), if the client id is empty or has a `:`, or if the tenant or username is
+    /// empty.
     pub fn new(
         host: &str,
         tenant: &str,
@@ -288,6 +313,10 @@ impl PasswordGrant {
 
 impl<T, B> PasswordGrant<T, B> {
     /// Like [`new`](PasswordGrant::new), with your transport.
+    ///
+    /// # Errors
+    ///
+    /// As [`new`](PasswordGrant::new), except for HTTPS, which is the transport's business.
     pub fn with_custom_transport(
         host: &str,
         tenant: &str,
@@ -429,7 +458,7 @@ impl<T, B> PasswordGrant<T, B> {
         match status {
             // A token answer that did not parse may still carry a token: the excerpt withholds
             // such a body (as it does under any status).
-            StatusCode::OK => TokenResponse::from_json(body)
+            StatusCode::OK => TokenResponse::parse(body)
                 .map_err(|reason| answered(ClientErrorKind::UnexpectedResponse, Some(reason))),
             StatusCode::UNAUTHORIZED => Err(answered(ClientErrorKind::BadClientCredentials, None)),
             StatusCode::BAD_REQUEST => Err(answered(ClientErrorKind::BadUserCredentials, None)),
@@ -451,6 +480,12 @@ where
 {
     /// Asks the token endpoint for a token, once (no retry: [`TokenCache`](super::TokenCache)
     /// retries).
+    ///
+    /// # Errors
+    ///
+    /// A [`ClientError`]: the client or the user credentials refused, an answer that is not a
+    /// token answer, the transport's failure, or no answer within the
+    /// [timeout](Self::with_timeout).
     pub async fn fetch(&self) -> Result<TokenResponse, ClientError> {
         Ok(self.fetch_timed().await?.0)
     }
@@ -652,7 +687,7 @@ mod tests {
         let json = br#"{"access_token":"a.b.c","token_type":"mac","expires_in":1,"role":"ADMIN",
             "scope":"p","sub":"s","tenant":"p","email":"e"}"#;
         assert_eq!(
-            TokenResponse::from_json(json).unwrap_err(),
+            TokenResponse::parse(json).unwrap_err(),
             "`token_type` is not `bearer`"
         );
     }
@@ -663,7 +698,7 @@ mod tests {
             br#"{"access_token":"a.b.c","token_type":"bearer","expires_in":"7200","role":"ADMIN",
             "scope":"p","sub":"s","tenant":"p","email":"e"}"#;
         assert_eq!(
-            TokenResponse::from_json(json).unwrap_err(),
+            TokenResponse::parse(json).unwrap_err(),
             "`expires_in` is missing or not a non-negative integer"
         );
     }
@@ -673,7 +708,7 @@ mod tests {
         let json = br#"{"access_token":"not a token","token_type":"bearer","expires_in":1,
             "role":"ADMIN","scope":"p","sub":"s","tenant":"p","email":"e"}"#;
         assert_eq!(
-            TokenResponse::from_json(json).unwrap_err(),
+            TokenResponse::parse(json).unwrap_err(),
             "`access_token` is not a well-formed bearer token"
         );
     }

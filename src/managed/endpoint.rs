@@ -173,6 +173,10 @@ pub struct Endpoints {
 
 impl Endpoints {
     /// Checks and indexes `endpoints`.
+    ///
+    /// # Errors
+    ///
+    /// A [`ManagedConfigError`] naming the first endpoint to fix (see the type's docs).
     pub fn new(endpoints: impl IntoIterator<Item = Endpoint>) -> Result<Self, ManagedConfigError> {
         let list: Vec<Endpoint> = endpoints.into_iter().collect();
         // Templates are matched by their shape: REGARDS names a segment differently on

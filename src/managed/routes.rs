@@ -146,7 +146,13 @@ impl<S: Clone + Send + Sync + 'static> Routes<S> {
         self.on(Method::DELETE, path, access, handler)
     }
 
-    /// Checks the declarations (see [`Endpoints::new`]) and builds the router and the endpoints.
+    /// Checks the declarations and builds the router and the endpoints.
+    ///
+    /// # Errors
+    ///
+    /// The [`ManagedConfigError`] of [`Endpoints::new`], or
+    /// [`UnsupportedMethod`](ManagedConfigError::UnsupportedMethod) for a method axum does not
+    /// route; checked before any route is added, so none of axum's panics is reached.
     pub fn build(self) -> Result<(Router<S>, Endpoints), ManagedConfigError> {
         let mut routes: Vec<(String, MethodRouter<S>)> = Vec::new();
         let mut endpoints = Vec::with_capacity(self.declared.len());
