@@ -46,7 +46,7 @@ mod catalog;
 mod config;
 mod events;
 mod gateway;
-mod notifier;
+pub mod notifier;
 
 use std::sync::Arc;
 

@@ -15,6 +15,7 @@
 //! | read roles and rights, per project | `collectRolesAndAuthorities` | [`ManagedAccess::refresh`], periodically by [`ManagedAccess::spawn`] |
 //! | decide a request | `IPFilter`, voters, `hasAccess` | [`ManagedAccessLayer`] |
 //! | react to rs-admin's events | AMQP `RoleEvent`, `ResourceAccessEvent`, `ResourceAccessInit` | call [`ManagedAccess::refresh`] / [`ManagedAccess::register_and_refresh`] / [`ManagedAccess::add_project`] |
+//! | list the endpoints (`GET /security/resources`) | `SecurityResourcesController` | added by [`Routes::build`], or [`Endpoints::security_resources`] |
 //!
 //! ```no_run
 //! use axum::Json;
@@ -68,6 +69,7 @@ mod layer;
 mod patterns;
 mod rights;
 mod routes;
+mod security;
 
 pub use access::{
     DEFAULT_ADMIN_TIMEOUT, DEFAULT_MAX_REFRESH_SIZE, DEFAULT_MAX_RESPONSE, DEFAULT_REFRESH_PERIOD,
@@ -84,3 +86,4 @@ pub use patterns::{
     MAX_ROLE_PROGRAM,
 };
 pub use routes::Routes;
+pub use security::SECURITY_RESOURCES_PATH;
