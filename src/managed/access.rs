@@ -10,7 +10,7 @@ use arc_swap::ArcSwap;
 use tokio::task::JoinSet;
 
 use super::address::TrustedProxies;
-use super::admin::{AdminClient, ReadBudget, RoleGrants};
+use super::admin::{AdminClient, ReadBudget, RoleGrants, sendable_name};
 use super::endpoint::Endpoints;
 use super::error::{AdminError, ManagedConfigError};
 use super::health::{Health, ProjectHealth, RightsSource};
@@ -409,9 +409,9 @@ impl ManagedAccess {
             if grants.contains_key(name) || unknown.contains(&name) {
                 continue;
             }
-            if matches!(name, "" | "." | "..") {
-                // A dot segment would be resolved away on the way to rs-admin (another URL):
-                // such a role is granted nothing.
+            if !sendable_name(name) {
+                // rs-admin could not be asked (see `sendable_name`): such a role is granted
+                // nothing, rather than every refresh of the project failing.
                 tracing::warn!(
                     microservice,
                     project,
@@ -431,10 +431,12 @@ impl ManagedAccess {
                 RoleGrants::Unknown => unknown.push(name),
             }
         }
+        // rs-admin does not know these names. A name listed only with `ROLE_` (`ROLE_CURATOR`,
+        // read under `CURATOR`) is simply granted nothing, as by REGARDS. A name the listing
+        // held as is must have been deleted since: believe it only if a fresh listing agrees;
+        // otherwise the answers contradict each other, and the rights in force are safer.
+        unknown.retain(|&name| roles.iter().any(|role| role.name == name));
         if !unknown.is_empty() {
-            // rs-admin no longer knows these names. Believe it only if a fresh listing agrees
-            // (the role was deleted since it was listed); otherwise the answers contradict
-            // each other, and the rights in force are safer than either.
             let listed = admin.roles(project, &mut budget).await?;
             if listed
                 .iter()
@@ -456,6 +458,14 @@ impl ManagedAccess {
             );
         }
         let (rights, report) = self.build_off_runtime(project, roles, grants).await?;
+        for role in &report.impersonating {
+            tracing::error!(
+                microservice,
+                project,
+                role,
+                "a custom role is named like INSTANCE_ADMIN or a system role: callers holding that role are refused in this project until it is renamed"
+            );
+        }
         for (role, refusal) in &report.refused_patterns {
             tracing::error!(
                 microservice,
@@ -491,7 +501,7 @@ impl ManagedAccess {
         let build = tokio::task::spawn_blocking(move || {
             ProjectRights::build(
                 endpoints,
-                &roles,
+                roles,
                 &grants,
                 previous.as_deref(),
                 SystemTime::now(),
@@ -539,15 +549,33 @@ impl Shared {
 
     /// Serves `project` from now on; `true` if it is new.
     fn insert_project(&self, project: &str) -> bool {
-        let mut projects = self.lock_projects();
-        if projects.contains_key(project) {
-            return false;
+        !self.insert_projects([project], usize::MAX).is_empty()
+    }
+
+    /// Serves the new ones of `projects` from now on, as long as fewer than `most` are served:
+    /// one update of the served set for all of them. The ones added.
+    fn insert_projects<'a>(
+        &self,
+        projects: impl IntoIterator<Item = &'a str>,
+        most: usize,
+    ) -> Vec<&'a str> {
+        let mut served_projects = self.lock_projects();
+        let mut added = Vec::new();
+        for project in projects {
+            if served_projects.len() >= most {
+                break;
+            }
+            if !served_projects.contains_key(project) {
+                served_projects.insert(project.to_owned(), ProjectState::default());
+                added.push(project);
+            }
         }
-        projects.insert(project.to_owned(), ProjectState::default());
-        let mut served = HashSet::clone(&self.served.load());
-        served.insert(project.to_owned());
-        self.served.store(Arc::new(served));
-        true
+        if !added.is_empty() {
+            let mut served = HashSet::clone(&self.served.load());
+            served.extend(added.iter().map(|&project| project.to_owned()));
+            self.served.store(Arc::new(served));
+        }
+        added
     }
 
     /// Says how `projects`, just added, are decided until rs-admin answers.
@@ -626,17 +654,19 @@ async fn supervise(shared: Weak<Shared>) {
             return;
         };
         if access.shared.admin.instance.is_some() {
-            match access.shared.admin.projects().await {
+            match access.shared.admin.projects(MAX_PROJECTS).await {
                 Ok(discovered) => {
-                    for project in discovered {
-                        if access.projects().len() >= MAX_PROJECTS {
-                            tracing::warn!(
-                                microservice = access.microservice(),
-                                "rs-admin-instance lists more than {MAX_PROJECTS} projects: serving the first ones"
-                            );
-                            break;
-                        }
-                        access.add_project(&project).ok();
+                    let shared = &access.shared;
+                    let added =
+                        shared.insert_projects(discovered.iter().map(String::as_str), MAX_PROJECTS);
+                    if !added.is_empty() {
+                        shared.log_new_projects(&added.join(", "));
+                    }
+                    if added.len() < discovered.len() && access.projects().len() >= MAX_PROJECTS {
+                        tracing::warn!(
+                            microservice = access.microservice(),
+                            "rs-admin-instance lists more than {MAX_PROJECTS} projects: serving the first ones"
+                        );
                     }
                 }
                 Err(error) => tracing::warn!(

@@ -50,8 +50,11 @@
 //! What rs-admin and administrators send is bounded: answers by size (each, and all of one
 //! refresh together), roles by count, and each role's address patterns by count, length and
 //! compiled size ([`MAX_PATTERNS_PER_ROLE`], [`MAX_PATTERN_LENGTH`], [`MAX_PATTERN_PROGRAM`],
-//! [`MAX_ROLE_PROGRAM`], [`MAX_PATTERNS_PER_PROJECT`]). Patterns are compiled on a blocking
-//! thread, once while they do not change. A role whose patterns are refused is refused
+//! [`MAX_ROLE_PROGRAM`], [`MAX_ROLE_MATCHER`], [`MAX_PATTERNS_PER_PROJECT`],
+//! [`MAX_PROJECT_MATCHERS`]). Patterns are read on ASCII as Java reads them, syntax Java reads
+//! otherwise is refused, and each role's become one DFA: matching an address takes at most 39
+//! steps and allocates nothing. They are compiled on a blocking thread, once while they do not
+//! change. A role whose patterns are refused is refused
 //! everywhere until an administrator fixes them, and the refresh logs why; the other roles
 //! keep working.
 
@@ -83,7 +86,7 @@ pub use health::{Health, ProjectHealth, RightsSource};
 pub use layer::{ManagedAccessLayer, ManagedAccessService};
 pub use patterns::{
     MAX_PATTERN_LENGTH, MAX_PATTERN_PROGRAM, MAX_PATTERNS_PER_PROJECT, MAX_PATTERNS_PER_ROLE,
-    MAX_ROLE_PROGRAM,
+    MAX_PROJECT_MATCHERS, MAX_ROLE_MATCHER, MAX_ROLE_PROGRAM,
 };
 pub use routes::Routes;
 pub use security::SECURITY_RESOURCES_PATH;
