@@ -49,6 +49,9 @@
 mod access;
 mod address;
 mod admin;
+#[cfg(feature = "amqp")]
+#[cfg_attr(docsrs, doc(cfg(feature = "amqp")))]
+pub mod amqp;
 mod endpoint;
 mod error;
 #[cfg(test)]
