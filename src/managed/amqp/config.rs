@@ -83,7 +83,7 @@ pub struct AmqpConfigBuilder {
     password: String,
     ssl: bool,
     management_protocol: String,
-    management_host: String,
+    management_host: Option<String>,
     management_port: String,
     mode: Option<String>,
     vhost_mode: VhostMode,
@@ -108,7 +108,7 @@ impl Default for AmqpConfigBuilder {
             password: "guest".into(),
             ssl: false,
             management_protocol: "http".into(),
-            management_host: "localhost".into(),
+            management_host: None,
             management_port: "15672".into(),
             mode: None,
             vhost_mode: VhostMode::Single,
@@ -199,7 +199,7 @@ impl AmqpConfigBuilder {
             self.management_protocol = protocol;
         }
         if let Some(host) = env("REGARDS_AMQP_MANAGEMENT_HOST") {
-            self.management_host = host;
+            self.management_host = Some(host);
         }
         if let Some(port) = env("REGARDS_AMQP_MANAGEMENT_PORT") {
             self.management_port = port;
@@ -231,7 +231,8 @@ impl AmqpConfigBuilder {
 
     /// The broker as one URL, `amqp://user:password@host:port` (user, password and port
     /// optional; a virtual host in it is refused: REGARDS chooses them). Sets the addresses and,
-    /// if present, the credentials.
+    /// if present, the credentials; the management API is then looked for on the same host
+    /// unless [`management`](Self::management) says otherwise.
     pub fn url(mut self, url: impl Into<String>) -> Self {
         self.url = Some(url.into());
         self
@@ -249,7 +250,7 @@ impl AmqpConfigBuilder {
     /// plugin).
     pub fn management(mut self, protocol: &str, host: &str, port: u16) -> Self {
         self.management_protocol = protocol.into();
-        self.management_host = host.into();
+        self.management_host = Some(host.into());
         self.management_port = port.to_string();
         self
     }
@@ -346,7 +347,12 @@ impl AmqpConfigBuilder {
             .filter(|port| *port != 0)
             .ok_or(AmqpConfigError::Invalid("REGARDS_AMQP_MANAGEMENT_PORT"))?;
         let protocol = self.management_protocol.to_ascii_lowercase();
-        if !matches!(protocol.as_str(), "http" | "https") || !valid_host(&self.management_host) {
+        let management_host = match (self.management_host, &self.url) {
+            (Some(host), _) => host,
+            (None, Some(_)) => addresses[0].0.clone(),
+            (None, None) => "localhost".to_owned(),
+        };
+        if !matches!(protocol.as_str(), "http" | "https") || !valid_host(&management_host) {
             return Err(AmqpConfigError::Invalid(
                 "REGARDS_AMQP_MANAGEMENT_PROTOCOL / _HOST",
             ));
@@ -389,7 +395,7 @@ impl AmqpConfigBuilder {
         }
         let management = format!(
             "{protocol}://{}:{management_port}/api",
-            bracketed(&self.management_host)
+            bracketed(&management_host)
         );
         Ok(AmqpConfig {
             addresses,
@@ -560,6 +566,7 @@ mod tests {
         assert_eq!(config.addresses, [("127.0.0.1".to_owned(), 5672)]);
         assert_eq!(config.username, "regards");
         assert_eq!(config.password, "p@ss");
+        assert_eq!(config.management, "http://127.0.0.1:15672/api");
     }
 
     #[test]

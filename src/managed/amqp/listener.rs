@@ -29,6 +29,9 @@ use crate::managed::{MAX_PROJECTS, ManagedAccess};
 /// How often the projects served are looked at, for projects added by other means than an
 /// event (discovery, [`ManagedAccess::add_project`]).
 const PROJECTS_CHECK: Duration = Duration::from_secs(5);
+/// The shortest time between the starts of two event-driven refreshes of a project: a lone
+/// event is followed at once, a stream of them at most four times a second.
+const REFRESH_GAP: Duration = Duration::from_millis(250);
 /// The heartbeat asked of the broker: a broker that vanished without closing is noticed within
 /// two of them.
 const HEARTBEAT_SECONDS: u16 = 20;
@@ -43,9 +46,10 @@ const HEARTBEAT_SECONDS: u16 = 20;
 /// | `ResourceAccessInit` | [`ManagedAccess::register_and_refresh`] of the project |
 /// | `TenantCreatedEvent` (instance vhost) | [`ManagedAccess::add_project`] (unless [`follow_projects(false)`](super::AmqpConfigBuilder::follow_projects)) |
 ///
-/// Refreshes run in the background, one at a time per project, and a burst of events while one
-/// runs costs one more: a delivery is acknowledged once its refresh is started or joined to a
-/// pending one. A delivery that cannot be read (too large, no tenant, unknown type or converter,
+/// Refreshes run in the background, one at a time per project: a lone event is followed at
+/// once, and the events that come while a refresh runs cost one more, started at least 250 ms
+/// after the previous one (a burst of a thousand costs a handful). A delivery is acknowledged
+/// once its refresh is started or joined to a pending one. A delivery that cannot be read (too large, no tenant, unknown type or converter,
 /// bad JSON) or that concerns a project not served is acknowledged, counted in
 /// [`health`](Self::health) and dropped, never requeued. When the broker is unreachable, each
 /// link tries again with a jittered backoff (0.5 s doubling to 30 s); once connected again, the
@@ -465,11 +469,15 @@ impl ListenerState {
         tokio::spawn(async move {
             let mut work = work;
             loop {
+                let started = tokio::time::Instant::now();
                 // Failures are logged and in the access's health; the periodic refresh retries.
                 let _ = match work {
                     Work::Refresh => state.access.refresh(&project).await,
                     Work::RegisterAndRefresh => state.access.register_and_refresh(&project).await,
                 };
+                // Events that come until the gap has passed join the next round; if none came,
+                // the project is idle again.
+                tokio::time::sleep_until(started + REFRESH_GAP).await;
                 let mut pending = state.pending.lock().unwrap_or_else(PoisonError::into_inner);
                 match pending
                     .get_mut(&project)

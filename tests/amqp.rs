@@ -1,0 +1,616 @@
+//! Following rs-admin over a real RabbitMQ (Debian's `rabbitmq-server`, one private broker for
+//! this binary, see `support/rabbitmq.rs`): REGARDS' declarations, the demo's rs-admin
+//! publishing as REGARDS' does, three instances of a service learning every change without a
+//! poll (refresh period one hour) in MULTI and SINGLE vhost modes, the broker stopped and
+//! started again, hostile messages, a burst of events.
+
+#[path = "support/rabbitmq.rs"]
+mod rabbitmq;
+#[path = "../examples/regards_demo/main.rs"]
+mod regards_demo;
+#[path = "support/reply.rs"]
+mod reply;
+
+// Only `routes` and `app` are used here; `main` is the example's.
+#[allow(dead_code)]
+#[path = "../examples/notifier.rs"]
+mod notifier;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use http::{Method, StatusCode};
+use lapin::options::{BasicPublishOptions, QueueDeclareOptions};
+use lapin::types::{AMQPValue, FieldTable, LongString};
+use lapin::{BasicProperties, Connection, ConnectionProperties};
+use regards_auth::managed::amqp::{
+    AmqpConfig, Dropped, EventListener, EventPublisher, RegardsEvent, VhostMode,
+};
+use regards_auth::managed::{ManagedAccess, Refresher};
+use regards_auth::{REGARDS_DEVELOPMENT_KEY, Role, TokenIssuer, Verifier};
+use tokio::net::TcpListener;
+
+use rabbitmq::{Broker, broker};
+use regards_demo::{DemoConfig, RightsEvents};
+use reply::{HttpClient, client, send_json};
+
+const ADMIN: &str = "/api/v1/rs-admin";
+const OPERATOR: &str = "NOTIFIER_OPERATOR";
+/// Long enough that a test passing shows events, not the timer, did the work.
+const NO_POLL: Duration = Duration::from_secs(3600);
+/// How long the services may take to register, read their rights and connect.
+const READY: Duration = Duration::from_secs(30);
+/// How long an event may take to reach every instance.
+const WAIT: Duration = Duration::from_secs(15);
+
+/// The broker, or `None` when the test must skip (the reason is printed once).
+macro_rules! broker_or_skip {
+    () => {
+        match broker() {
+            Some(broker) => broker,
+            None => return,
+        }
+    };
+}
+
+/// Polls `check` until it holds; fails after `limit`.
+async fn eventually(what: &str, limit: Duration, mut check: impl AsyncFnMut() -> bool) {
+    let start = Instant::now();
+    while !check().await {
+        assert!(start.elapsed() < limit, "{what}: not within {limit:?}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+fn serve(listener: TcpListener, router: Router) {
+    tokio::spawn(async move {
+        let app = router.into_make_service_with_connect_info::<SocketAddr>();
+        axum::serve(listener, app).await
+    });
+}
+
+/// The demo stack with its rs-admin publishing on the broker, served on an ephemeral port, its
+/// rs-admin's role reads counted.
+struct Stack {
+    base: String,
+    issuer: TokenIssuer,
+    client: HttpClient,
+    role_reads: Arc<AtomicU64>,
+    _demo: regards_demo::Demo,
+}
+
+/// The configuration of one test: its vhost mode, and its own namespace, so that tests sharing
+/// the broker never receive each other's events.
+fn test_config(
+    broker: &Broker,
+    mode: VhostMode,
+    namespace: &str,
+) -> regards_auth::managed::amqp::AmqpConfigBuilder {
+    broker.config().vhost_mode(mode).namespace(namespace)
+}
+
+impl Stack {
+    async fn start(broker: &Broker, mode: VhostMode, namespace: &str) -> Stack {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let mut config = DemoConfig::development();
+        config.addr = listener.local_addr().unwrap();
+        let amqp = test_config(broker, mode, namespace).build().unwrap();
+        config.amqp = Some(amqp.clone());
+        let base = format!("http://{}", config.addr);
+        let issuer = config.issuer.clone();
+        let demo = regards_demo::demo(config, RightsEvents::with_broker(EventPublisher::new(amqp)));
+        let role_reads = Arc::new(AtomicU64::new(0));
+        let counter = role_reads.clone();
+        let router = demo.router.clone().layer(axum::middleware::from_fn(
+            move |request: axum::extract::Request, next: axum::middleware::Next| {
+                let counter = counter.clone();
+                async move {
+                    if request.method() == Method::GET
+                        && request.uri().path() == "/api/v1/rs-admin/roles"
+                    {
+                        counter.fetch_add(1, Ordering::Relaxed);
+                    }
+                    next.run(request).await
+                }
+            },
+        ));
+        serve(listener, router);
+        assert!(demo.managed(READY).await, "the demo's services are ready");
+        eventually("the demo's services follow the broker", READY, async || {
+            demo.listeners
+                .iter()
+                .all(|listener| listener.health().connected)
+        })
+        .await;
+        // Their first connection's refresh done.
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        Stack {
+            base,
+            issuer,
+            client: client(),
+            role_reads,
+            _demo: demo,
+        }
+    }
+
+    fn admin_url(&self) -> String {
+        format!("{}{ADMIN}", self.base)
+    }
+
+    fn admin(&self) -> String {
+        self.issuer
+            .mint("admin@regards.fr", Role::ProjectAdmin, "project1")
+    }
+
+    fn operator(&self) -> String {
+        self.issuer.mint(
+            "operator@regards.fr",
+            Role::Custom(OPERATOR.into()),
+            "project1",
+        )
+    }
+
+    async fn admin_call(&self, method: Method, path: &str, body: &str) -> reply::Reply {
+        let url = format!("{}{path}", self.admin_url());
+        send_json(&self.client, method, &url, Some(&self.admin()), &[], body).await
+    }
+
+    async fn create_operator_role(&self) {
+        let reply = self
+            .admin_call(
+                Method::POST,
+                "/roles",
+                r#"{"name":"NOTIFIER_OPERATOR","parentRole":{"name":"REGISTERED_USER"}}"#,
+            )
+            .await;
+        assert_eq!(reply.status, StatusCode::CREATED, "{:?}", reply.body);
+    }
+
+    async fn put_rule_id(&self) -> u64 {
+        self.admin_call(Method::GET, "/resources/microservices/rs-notifier", "")
+            .await
+            .resource_id("/rule", "PUT")
+    }
+
+    async fn grant(&self, id: u64) {
+        let reply = self
+            .admin_call(
+                Method::POST,
+                &format!("/roles/{OPERATOR}/resources"),
+                &format!(r#"{{"id":{id}}}"#),
+            )
+            .await;
+        assert_eq!(reply.status, StatusCode::CREATED);
+    }
+
+    async fn revoke(&self, id: u64) {
+        let reply = self
+            .admin_call(
+                Method::DELETE,
+                &format!("/roles/{OPERATOR}/resources/{id}"),
+                "",
+            )
+            .await;
+        assert_eq!(reply.status, StatusCode::NO_CONTENT);
+    }
+}
+
+/// A separate instance of rs-notifier (`examples/notifier.rs`) on the demo's rs-admin, refreshing
+/// only once an hour, following the broker.
+struct Instance {
+    base: String,
+    access: ManagedAccess,
+    listener: EventListener,
+    client: HttpClient,
+    _refresher: Refresher,
+}
+
+impl Instance {
+    async fn start(stack: &Stack, config: AmqpConfig) -> Instance {
+        let (router, endpoints) = notifier::routes().build().unwrap();
+        let access = ManagedAccess::builder("rs-notifier", endpoints)
+            .admin_url(stack.admin_url())
+            .system_tokens(TokenIssuer::development())
+            .projects(["project1", "project2"])
+            .refresh_period(NO_POLL)
+            .build()
+            .unwrap();
+        let refresher = access.spawn();
+        let listener = EventListener::start(&access, config).unwrap();
+        let server = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", server.local_addr().unwrap());
+        let verifier = Verifier::builder()
+            .hs512(REGARDS_DEVELOPMENT_KEY)
+            .allow_development_key()
+            .build()
+            .unwrap();
+        serve(server, notifier::app(router, access.clone(), verifier));
+        let instance = Instance {
+            base,
+            access,
+            listener,
+            client: client(),
+            _refresher: refresher,
+        };
+        eventually("an instance is ready", READY, async || {
+            instance.access.health().is_up_to_date() && instance.listener.health().connected
+        })
+        .await;
+        instance
+    }
+
+    async fn put_rule(&self, token: &str) -> StatusCode {
+        let url = format!("{}/rule", self.base);
+        send_json(
+            &self.client,
+            Method::PUT,
+            &url,
+            Some(token),
+            &[],
+            r#"{"name":"r1"}"#,
+        )
+        .await
+        .status
+    }
+}
+
+async fn three_instances(
+    stack: &Stack,
+    broker: &Broker,
+    mode: VhostMode,
+    namespace: &str,
+) -> Vec<Instance> {
+    let mut instances = Vec::new();
+    for n in 0..3 {
+        let config = test_config(broker, mode, namespace)
+            .instance_identifier(format!("rs-notifier-{n}"))
+            .build()
+            .unwrap();
+        instances.push(Instance::start(stack, config).await);
+    }
+    instances
+}
+
+/// Waits until `token` gets `expected` on `PUT /rule` at every instance.
+async fn every_instance_answers(instances: &[Instance], token: &str, expected: StatusCode) {
+    for (n, instance) in instances.iter().enumerate() {
+        eventually(
+            &format!("instance {n} answers {expected}"),
+            WAIT,
+            async || instance.put_rule(token).await == expected,
+        )
+        .await;
+    }
+}
+
+/// Grant, revocation, a new role and a new project reach all three instances at once, though
+/// none reads rs-admin on its own for an hour.
+async fn changes_reach_every_instance_without_a_poll(mode: VhostMode, namespace: &str) {
+    let broker = broker_or_skip!();
+    let _shared = broker.shared().await;
+    let stack = Stack::start(broker, mode, namespace).await;
+    let instances = three_instances(&stack, broker, mode, namespace).await;
+    let operator = stack.operator();
+    every_instance_answers(&instances, &operator, StatusCode::FORBIDDEN).await;
+
+    // A new role (RoleEvent), then a grant to it (ResourceAccessEvent).
+    stack.create_operator_role().await;
+    let put_rule = stack.put_rule_id().await;
+    stack.grant(put_rule).await;
+    every_instance_answers(&instances, &operator, StatusCode::OK).await;
+
+    // A revocation.
+    stack.revoke(put_rule).await;
+    every_instance_answers(&instances, &operator, StatusCode::FORBIDDEN).await;
+
+    // A new project, announced by rs-admin-instance.
+    let publisher = EventPublisher::new(test_config(broker, mode, namespace).build().unwrap());
+    publisher
+        .publish(
+            "",
+            &RegardsEvent::TenantCreated {
+                tenant: "project9".into(),
+            },
+        )
+        .await
+        .unwrap();
+    for instance in &instances {
+        eventually("the new project is served", WAIT, async || {
+            instance.access.projects().contains(&"project9".to_owned())
+        })
+        .await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn changes_reach_every_instance_without_a_poll_with_a_vhost_per_project() {
+    changes_reach_every_instance_without_a_poll(VhostMode::Multi, "multi").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn changes_reach_every_instance_without_a_poll_with_one_shared_vhost() {
+    changes_reach_every_instance_without_a_poll(VhostMode::Single, "single").await;
+}
+
+/// What the listener declared is what REGARDS declares: a Java service declaring the same
+/// exchange and dead-letter queue is not refused, and the queue carries REGARDS' arguments.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn declarations_are_regards_own_so_java_services_share_the_broker() {
+    let broker = broker_or_skip!();
+    let _shared = broker.shared().await;
+    let stack = Stack::start(broker, VhostMode::Multi, "regards").await;
+    let config = test_config(broker, VhostMode::Multi, "regards")
+        .instance_identifier("declarations")
+        .build()
+        .unwrap();
+    let instance = Instance::start(&stack, config).await;
+    let queue = broker
+        .management_get(
+            "/queues/regards.project1/regards.broadcast.rs-notifier.declarations.fr.cnes.regards.framework.security.event.SecurityEventHandler%24RoleEventHandler",
+        )
+        .expect("the queue is declared in the project's vhost");
+    assert_eq!(queue["durable"], true);
+    assert_eq!(queue["auto_delete"], true);
+    assert_eq!(queue["exclusive"], false);
+    assert_eq!(
+        queue["arguments"],
+        serde_json::json!({
+            "x-dead-letter-exchange": "regards.DLX",
+            "x-dead-letter-routing-key": "regards.DLQ",
+            "x-max-priority": 255
+        })
+    );
+    let exchange = broker
+        .management_get(
+            "/exchanges/regards.project1/regards.broadcast.fr.cnes.regards.framework.security.event.RoleEvent",
+        )
+        .expect("the exchange is declared");
+    assert_eq!(exchange["type"], "fanout");
+    assert_eq!(exchange["durable"], true);
+    assert!(broker.management_get("/queues/regards.instance.manager/regards.broadcast.rs-notifier.declarations.fr.cnes.regards.framework.amqp.autoconfigure.AmqpEventHandler%24TenantCreationHandler").is_some());
+
+    // A Java service's own declarations of the shared ones, argument for argument.
+    let connection = Connection::connect(
+        &format!("{}/regards.project1", broker.url()),
+        ConnectionProperties::default(),
+    )
+    .await
+    .unwrap();
+    let channel = connection.create_channel().await.unwrap();
+    let mut priority = FieldTable::default();
+    priority.insert("x-max-priority".into(), AMQPValue::LongInt(255));
+    let durable = QueueDeclareOptions {
+        durable: true,
+        ..QueueDeclareOptions::default()
+    };
+    channel
+        .queue_declare("regards.DLQ".into(), durable, priority)
+        .await
+        .expect("REGARDS' dead-letter queue, as REGARDS declares it, is accepted");
+    // And the check is real: another shape is refused.
+    let refused = channel
+        .queue_declare("regards.DLQ".into(), durable, FieldTable::default())
+        .await
+        .expect_err("a different declaration is refused");
+    assert!(
+        refused.to_string().contains("PRECONDITION_FAILED"),
+        "{refused}"
+    );
+    drop(instance);
+}
+
+/// Messages a listener cannot read, or that concern a project it does not serve, are
+/// acknowledged, counted and dropped; the link stays, and the next good event is followed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hostile_messages_are_counted_and_dropped_without_breaking_the_link() {
+    let broker = broker_or_skip!();
+    let _shared = broker.shared().await;
+    let stack = Stack::start(broker, VhostMode::Single, "hostile").await;
+    let config = test_config(broker, VhostMode::Single, "hostile")
+        .instance_identifier("hostile")
+        .max_message_size(1024)
+        .build()
+        .unwrap();
+    let instance = Instance::start(&stack, config).await;
+    let connection = Connection::connect(
+        &format!("{}/regards.multitenant.manager", broker.url()),
+        ConnectionProperties::default(),
+    )
+    .await
+    .unwrap();
+    let channel = connection.create_channel().await.unwrap();
+    let role_exchange = "hostile.broadcast.fr.cnes.regards.framework.security.event.RoleEvent";
+    let headers = |pairs: &[(&str, &str)]| {
+        let mut table = FieldTable::default();
+        for (name, value) in pairs {
+            table.insert(
+                (*name).into(),
+                AMQPValue::LongString(LongString::from(value.as_bytes())),
+            );
+        }
+        table
+    };
+    let role = "fr.cnes.regards.framework.security.event.RoleEvent";
+    let good = [
+        ("regards.tenant", "project1"),
+        ("__TypeId__", role),
+        ("regards.converter", "JACKSON"),
+    ];
+    let huge = vec![b' '; 1 << 20];
+    let cases: Vec<(FieldTable, &[u8])> = vec![
+        (headers(&good), &huge),
+        (headers(&good[1..]), br#"{"role":"X"}"#),
+        (
+            headers(&[good[0], ("__TypeId__", "java.lang.Runtime"), good[2]]),
+            b"{}",
+        ),
+        (
+            headers(&[good[0], good[1], ("regards.converter", "XSTREAM")]),
+            b"{}",
+        ),
+        (headers(&good), b"{\"role\":"),
+        (
+            headers(&[("regards.tenant", "nobody's project"), good[1], good[2]]),
+            b"{}",
+        ),
+    ];
+    for (headers, body) in cases {
+        channel
+            .basic_publish(
+                role_exchange.into(),
+                "".into(),
+                BasicPublishOptions::default(),
+                body,
+                BasicProperties::default().with_headers(headers),
+            )
+            .await
+            .unwrap()
+            .await
+            .unwrap();
+    }
+    eventually("every hostile message is counted", WAIT, async || {
+        let health = instance.listener.health();
+        Dropped::ALL
+            .iter()
+            .all(|reason| health.dropped(*reason) == 1)
+    })
+    .await;
+    assert!(instance.listener.health().connected);
+    // The link still follows rs-admin.
+    stack.create_operator_role().await;
+    let put_rule = stack.put_rule_id().await;
+    stack.grant(put_rule).await;
+    every_instance_answers(
+        std::slice::from_ref(&instance),
+        &stack.operator(),
+        StatusCode::OK,
+    )
+    .await;
+}
+
+/// A thousand events for one project in a burst cost a few reads of rs-admin, not a thousand.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_burst_of_a_thousand_events_costs_a_few_reads_of_rs_admin() {
+    let broker = broker_or_skip!();
+    let _shared = broker.shared().await;
+    let stack = Stack::start(broker, VhostMode::Multi, "burst").await;
+    let config = test_config(broker, VhostMode::Multi, "burst")
+        .instance_identifier("burst")
+        .build()
+        .unwrap();
+    let instance = Instance::start(&stack, config).await;
+    // Published as REGARDS' rs-admin writes them, without waiting for each confirmation.
+    let connection = Connection::connect(
+        &format!("{}/regards.project1", broker.url()),
+        ConnectionProperties::default(),
+    )
+    .await
+    .unwrap();
+    let channel = connection.create_channel().await.unwrap();
+    let mut headers = FieldTable::default();
+    for (name, value) in [
+        ("regards.tenant", "project1"),
+        (
+            "__TypeId__",
+            "fr.cnes.regards.framework.security.event.RoleEvent",
+        ),
+        ("regards.converter", "JACKSON"),
+    ] {
+        headers.insert(
+            name.into(),
+            AMQPValue::LongString(LongString::from(value.as_bytes())),
+        );
+    }
+    let properties = BasicProperties::default().with_headers(headers);
+    let events_before = instance.listener.health().events;
+    let reads_before = stack.role_reads.load(Ordering::Relaxed);
+    let start = Instant::now();
+    for n in 0..1000 {
+        let body = format!(r#"{{"role":"ROLE{n}"}}"#);
+        channel
+            .basic_publish(
+                "burst.broadcast.fr.cnes.regards.framework.security.event.RoleEvent".into(),
+                "".into(),
+                BasicPublishOptions::default(),
+                body.as_bytes(),
+                properties.clone(),
+            )
+            .await
+            .unwrap();
+    }
+    let published = start.elapsed();
+    eventually("the burst is received", WAIT, async || {
+        instance.listener.health().events >= events_before + 1000
+    })
+    .await;
+    let received = start.elapsed();
+    // Let the last refresh finish.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let reads = stack.role_reads.load(Ordering::Relaxed) - reads_before;
+    // The demo's own four services follow the same events: five services in all.
+    eprintln!(
+        "1000 events published in {published:?}, received in {received:?}; 5 services: {reads} reads of GET /roles"
+    );
+    // Per service, one refresh at the first event, then at most one per 250 ms while they
+    // keep coming (the listener's refresh gap), whatever their number.
+    let rounds = 2 + (received.as_millis() / 250) as u64;
+    assert!(
+        reads <= 5 * rounds,
+        "{reads} reads of GET /roles for 1000 events received in {received:?}"
+    );
+}
+
+/// The broker stopped: the instance serves on with the last rights it read; the broker back:
+/// it reconnects and reads every project again, catching up with what changed meanwhile.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_broker_stopped_and_started_again_is_caught_up_with() {
+    let broker = broker_or_skip!();
+    let _alone = broker.exclusive().await;
+    let stack = Stack::start(broker, VhostMode::Multi, "restart").await;
+    let config = test_config(broker, VhostMode::Multi, "restart")
+        .instance_identifier("restart")
+        .build()
+        .unwrap();
+    let instance = Instance::start(&stack, config).await;
+    stack.create_operator_role().await;
+    let put_rule = stack.put_rule_id().await;
+    stack.grant(put_rule).await;
+    let operator = stack.operator();
+    every_instance_answers(std::slice::from_ref(&instance), &operator, StatusCode::OK).await;
+
+    tokio::task::spawn_blocking(|| broker.stop_app())
+        .await
+        .unwrap();
+    eventually("the link is reported lost", WAIT, async || {
+        !instance.listener.health().connected
+    })
+    .await;
+    // rs-admin's event is lost with the broker; the instance serves with what it knew.
+    stack.revoke(put_rule).await;
+    assert_eq!(instance.put_rule(&operator).await, StatusCode::OK);
+
+    tokio::task::spawn_blocking(|| broker.start_app())
+        .await
+        .unwrap();
+    eventually("the link is back", Duration::from_secs(60), async || {
+        instance.listener.health().connected
+    })
+    .await;
+    every_instance_answers(
+        std::slice::from_ref(&instance),
+        &operator,
+        StatusCode::FORBIDDEN,
+    )
+    .await;
+    assert!(
+        instance
+            .listener
+            .health()
+            .links
+            .iter()
+            .all(|link| link.connections >= 2)
+    );
+}
