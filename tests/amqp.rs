@@ -614,3 +614,215 @@ async fn a_broker_stopped_and_started_again_is_caught_up_with() {
             .all(|link| link.connections >= 2)
     );
 }
+
+/// The fixtures written by Jackson and Gson from REGARDS-shaped classes
+/// (`tests/fixtures/RegardsAmqp.java`): `(event name, body, properties)`.
+fn wire_fixtures() -> Vec<(&'static str, Vec<u8>, serde_json::Value)> {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/amqp");
+    [
+        "RoleEvent",
+        "ResourceAccessEvent",
+        "ResourceAccessInit",
+        "TenantCreatedEvent",
+        "TenantDeletedEvent",
+    ]
+    .into_iter()
+    .map(|name| {
+        let body = std::fs::read(format!("{dir}/{name}.json")).unwrap();
+        let properties = std::fs::read(format!("{dir}/{name}.properties.json")).unwrap();
+        (name, body, serde_json::from_slice(&properties).unwrap())
+    })
+    .collect()
+}
+
+fn fixture_event(name: &str) -> RegardsEvent {
+    match name {
+        "RoleEvent" => RegardsEvent::Role {
+            role: OPERATOR.into(),
+        },
+        "ResourceAccessEvent" => RegardsEvent::ResourceAccess {
+            microservice: "rs-notifier".into(),
+            role: OPERATOR.into(),
+        },
+        "ResourceAccessInit" => RegardsEvent::ResourceAccessInit,
+        "TenantCreatedEvent" => RegardsEvent::TenantCreated {
+            tenant: "project3".into(),
+        },
+        _ => RegardsEvent::TenantDeleted {
+            tenant: "project3".into(),
+        },
+    }
+}
+
+fn fixture_vhost(name: &str) -> &'static str {
+    if name.starts_with("Tenant") {
+        "regards.instance.manager"
+    } else {
+        "regards.multitenant.manager"
+    }
+}
+
+fn exchange_of(namespace: &str, name: &str) -> String {
+    let package = if name.starts_with("Tenant") {
+        "fr.cnes.regards.framework.amqp.event.tenant"
+    } else {
+        "fr.cnes.regards.framework.security.event"
+    };
+    format!("{namespace}.broadcast.{package}.{name}")
+}
+
+/// The properties of a received message, in the fixture's shape (the timestamp aside).
+fn properties_json(properties: &BasicProperties) -> serde_json::Value {
+    let text = |value: &AMQPValue| match value {
+        AMQPValue::LongString(text) => String::from_utf8(text.as_bytes().to_vec()).unwrap(),
+        other => panic!("a header that is not a long string: {other:?}"),
+    };
+    let headers: serde_json::Map<String, serde_json::Value> = properties
+        .headers()
+        .as_ref()
+        .unwrap()
+        .inner()
+        .iter()
+        .map(|(name, value)| (name.as_str().to_owned(), text(value).into()))
+        .collect();
+    serde_json::json!({
+        "content_type": properties.content_type().as_ref().unwrap().as_str(),
+        "content_encoding": properties.content_encoding().as_ref().unwrap().as_str(),
+        "delivery_mode": properties.delivery_mode().unwrap(),
+        "priority": properties.priority().unwrap(),
+        "app_id": properties.app_id().as_ref().unwrap().as_str(),
+        "headers": headers,
+    })
+}
+
+/// What `EventPublisher` (the demo's rs-admin) sends is, byte for byte and header for header,
+/// what REGARDS' publisher sends.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_publisher_writes_regards_bytes_and_headers() {
+    let broker = broker_or_skip!();
+    let _shared = broker.shared().await;
+    let publisher = EventPublisher::new(
+        test_config(broker, VhostMode::Single, "wire-out")
+            .build()
+            .unwrap(),
+    );
+    for (name, body, properties) in wire_fixtures() {
+        // Declares the vhost and exchange, as REGARDS' publisher does on its first message.
+        publisher
+            .publish("project1", &fixture_event(name))
+            .await
+            .unwrap();
+        let connection = Connection::connect(
+            &format!("{}/{}", broker.url(), fixture_vhost(name)),
+            ConnectionProperties::default(),
+        )
+        .await
+        .unwrap();
+        let channel = connection.create_channel().await.unwrap();
+        let queue = channel
+            .queue_declare(
+                "".into(),
+                QueueDeclareOptions {
+                    exclusive: true,
+                    ..QueueDeclareOptions::default()
+                },
+                FieldTable::default(),
+            )
+            .await
+            .unwrap();
+        channel
+            .queue_bind(
+                queue.name().clone(),
+                exchange_of("wire-out", name).into(),
+                "".into(),
+                lapin::options::QueueBindOptions::default(),
+                FieldTable::default(),
+            )
+            .await
+            .unwrap();
+        publisher
+            .publish("project1", &fixture_event(name))
+            .await
+            .unwrap();
+        let message = channel
+            .basic_get(
+                queue.name().clone(),
+                lapin::options::BasicGetOptions::default(),
+            )
+            .await
+            .unwrap()
+            .expect("the message is in the queue");
+        assert_eq!(
+            String::from_utf8_lossy(&message.delivery.data),
+            String::from_utf8_lossy(&body),
+            "{name}"
+        );
+        assert_eq!(
+            properties_json(&message.delivery.properties),
+            properties,
+            "{name}"
+        );
+    }
+}
+
+/// The listener follows REGARDS' own bytes: every fixture is read and acted upon, none dropped.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_listener_follows_regards_own_bytes() {
+    let broker = broker_or_skip!();
+    let _shared = broker.shared().await;
+    let stack = Stack::start(broker, VhostMode::Single, "wire-in").await;
+    let config = test_config(broker, VhostMode::Single, "wire-in")
+        .instance_identifier("wire")
+        .build()
+        .unwrap();
+    let instance = Instance::start(&stack, config).await;
+    let before = instance.listener.health().events;
+    for (name, body, properties) in wire_fixtures() {
+        let connection = Connection::connect(
+            &format!("{}/{}", broker.url(), fixture_vhost(name)),
+            ConnectionProperties::default(),
+        )
+        .await
+        .unwrap();
+        let channel = connection.create_channel().await.unwrap();
+        let mut headers = FieldTable::default();
+        for (header, value) in properties["headers"].as_object().unwrap() {
+            let value = value.as_str().unwrap().as_bytes();
+            headers.insert(
+                header.as_str().into(),
+                AMQPValue::LongString(LongString::from(value)),
+            );
+        }
+        let amqp_properties = BasicProperties::default()
+            .with_content_type(properties["content_type"].as_str().unwrap().into())
+            .with_content_encoding(properties["content_encoding"].as_str().unwrap().into())
+            .with_delivery_mode(2)
+            .with_priority(1)
+            .with_app_id(properties["app_id"].as_str().unwrap().into())
+            .with_headers(headers);
+        channel
+            .basic_publish(
+                exchange_of("wire-in", name).into(),
+                "".into(),
+                BasicPublishOptions::default(),
+                &body,
+                amqp_properties,
+            )
+            .await
+            .unwrap()
+            .await
+            .unwrap();
+    }
+    eventually("every fixture is followed", WAIT, async || {
+        instance.listener.health().events >= before + 5
+    })
+    .await;
+    let health = instance.listener.health();
+    assert!(
+        Dropped::ALL
+            .iter()
+            .all(|reason| health.dropped(*reason) == 0),
+        "{health:?}"
+    );
+    assert!(instance.access.projects().contains(&"project3".to_owned()));
+}
