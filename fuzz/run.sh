@@ -6,14 +6,15 @@
 # cargo-fuzz builds with nightly-only flags (-Zsanitizer=address); RUSTC_BOOTSTRAP=1 lets the
 # stable compiler accept them. New corpus entries go to fuzz/corpus/<target> (not committed);
 # the committed seeds are read from fuzz/seeds/<target>. Exits non-zero on the first crash,
-# leaving the input in fuzz/artifacts/<target>/.
+# leaving the input in fuzz/artifacts/<target>/. An input that runs past 10 s (a hang), makes
+# one allocation past 64 MiB or grows the process past 2 GiB is a crash too.
 set -euo pipefail
 cd "$(dirname "$0")"
 seconds="${1:-15}"
 shift || true
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
-  targets=(bearer signed)
+  targets=(bearer signed admin)
 fi
 
 if ! cargo fuzz --version >/dev/null 2>&1; then
@@ -26,7 +27,8 @@ for target in "${targets[@]}"; do
   echo "fuzzing $target for ${seconds}s"
   log="$(mktemp)"
   if ! cargo fuzz run "$target" "corpus/$target" "seeds/$target" -- \
-    -max_total_time="$seconds" -print_final_stats=1 >"$log" 2>&1; then
+    -max_total_time="$seconds" -print_final_stats=1 \
+    -timeout=10 -malloc_limit_mb=64 -rss_limit_mb=2048 >"$log" 2>&1; then
     tail -n 80 "$log"
     echo "fuzz target $target failed: see the input saved in fuzz/artifacts/$target/" >&2
     exit 1

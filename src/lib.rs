@@ -43,7 +43,7 @@
 //! | `aws-lc-rs` | no | RSA signatures verified with AWS-LC instead of the `rsa` crate: about eight times faster (see `BENCHMARKS.md`); needs a C compiler. HMAC stays on RustCrypto (`hmac`, `sha2`), as fast. With `--all-features`, AWS-LC verifies RSA |
 //! | `client` | no | the [`client`] module: token sources (password grant, system token, forwarded, fixed), a refreshing single-flight cache, a layer that attaches tokens to outgoing requests, a default HTTP transport on hyper-util (depends on tokio, hyper, hyper-util) |
 //! | `client-rustls` | no | `client`, plus HTTPS for the default transport (rustls with the ring provider, system root certificates) |
-//! | `managed` | no | the [`managed`] module: REGARDS-managed access (endpoints declared once and registered with rs-admin, per-project rights and role address filters fetched from rs-admin and refreshed live); `client`, plus axum, arc-swap, matchit, regex, ipnet |
+//! | `managed` | no | the [`managed`] module: REGARDS-managed access (endpoints declared once and registered with rs-admin, per-project rights and role address filters fetched from rs-admin and refreshed live); `client`, plus axum, arc-swap, matchit, regex-automata, regex-syntax, ipnet |
 
 #![forbid(unsafe_code)]
 #![deny(unreachable_pub)]

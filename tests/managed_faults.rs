@@ -50,8 +50,14 @@ struct Admin {
     role_listings: Mutex<usize>,
     /// The `Authorization` header of every call.
     authorizations: Mutex<Vec<String>>,
-    /// Roles `GET /roles` lists but whose resources are not found (deleted in between).
+    /// Roles the next `GET /roles` lists, then deleted: their resources are not found.
     deleted: Mutex<Vec<String>>,
+    /// Roles every `GET /roles` lists but whose resources rs-admin says it does not know.
+    phantoms: Mutex<Vec<String>>,
+    /// Whether role resources are answered by a gateway without that route (HTML 404s).
+    gateway_404: Mutex<bool>,
+    /// The path of every call.
+    paths: Mutex<Vec<String>>,
 }
 
 impl Admin {
@@ -69,6 +75,9 @@ impl Admin {
             authorizations: Mutex::new(Vec::new()),
             role_listings: Mutex::new(0),
             deleted: Mutex::new(Vec::new()),
+            phantoms: Mutex::new(Vec::new()),
+            gateway_404: Mutex::new(false),
+            paths: Mutex::new(Vec::new()),
         })
     }
 
@@ -132,7 +141,8 @@ async fn roles(State(admin): State<Arc<Admin>>) -> Response {
         .iter()
         .map(|(n, _)| n.clone())
         .collect();
-    names.extend(admin.deleted.lock().unwrap().iter().cloned());
+    names.extend(admin.deleted.lock().unwrap().drain(..));
+    names.extend(admin.phantoms.lock().unwrap().iter().cloned());
     let roles: Vec<Value> = names
         .iter()
         .map(|name| json!({"content": {"name": name, "isNative": true}, "links": []}))
@@ -151,8 +161,17 @@ async fn role_resources(
         .iter()
         .find(|(name, _)| *name == role)
         .map(|(_, list)| list.clone());
+    if *admin.gateway_404.lock().unwrap() {
+        return (
+            StatusCode::NOT_FOUND,
+            "<html><body>404 Not Found</body></html>",
+        )
+            .into_response();
+    }
     let Some(granted) = granted else {
-        return StatusCode::NOT_FOUND.into_response();
+        // rs-admin's own answer (`ServerErrorResponse`).
+        let body = json!({"messages": [format!("Role with name {role} does not exist")]});
+        return (StatusCode::NOT_FOUND, axum::Json(body)).into_response();
     };
     let resources: Vec<Value> = granted
         .iter()
@@ -186,6 +205,8 @@ fn admin_router(admin: Arc<Admin>) -> Router {
             move |request: axum::extract::Request, next: axum::middleware::Next| {
                 let recorder = recorder.clone();
                 async move {
+                    let path = request.uri().path().to_owned();
+                    recorder.paths.lock().unwrap().push(path);
                     if let Some(value) = request.headers().get("authorization") {
                         let value = value.to_str().unwrap_or_default().to_owned();
                         recorder.authorizations.lock().unwrap().push(value);
@@ -459,10 +480,12 @@ async fn periodic_refresh_follows_a_grant_and_a_revocation() {
 async fn a_role_deleted_between_listing_and_reading_is_skipped() {
     let (admin, address) = start_admin().await;
     let access = access(address);
-    // Listed by GET /roles but unknown to GET /roles/{role}/resources/{ms}: 404.
+    // Listed by the first GET /roles, then deleted: rs-admin's own 404 on its resources, and
+    // absent from the listing read again to confirm.
     admin.deleted.lock().unwrap().push("GHOST".into());
     access.refresh("project1").await.unwrap();
     assert_eq!(rights_source(&access), RightsSource::Administered);
+    assert_eq!(*admin.role_listings.lock().unwrap(), 2);
     assert_eq!(
         status(
             &access,
@@ -473,6 +496,120 @@ async fn a_role_deleted_between_listing_and_reading_is_skipped() {
         .await,
         403
     );
+}
+
+/// project1's rights read once (REGISTERED_USER granted GET /recipients), then `break_it`
+/// applied to rs-admin: the next refresh must fail, keep those rights and say so in health.
+async fn next_refresh_fails_and_keeps_the_rights(
+    break_it: impl FnOnce(&Admin),
+    expected: AdminError,
+) {
+    let (admin, address) = start_admin().await;
+    let access = access(address);
+    admin.grant("REGISTERED_USER", "GET", "/recipients");
+    access.refresh("project1").await.unwrap();
+    break_it(&admin);
+    assert_eq!(access.refresh("project1").await, Err(expected.clone()));
+    let health = &access.health().projects[0];
+    assert_eq!(health.rights, RightsSource::Administered);
+    assert_eq!(health.consecutive_failures, 1);
+    assert_eq!(health.last_error.as_deref(), Some(&*expected.to_string()));
+    assert!(!access.health().is_up_to_date());
+    for role in [Role::RegisteredUser, Role::Exploit] {
+        let got = status(&access, role.clone(), Method::GET, "/recipients").await;
+        assert_eq!(got, 200, "{role} keeps the last good rights");
+    }
+}
+
+#[tokio::test]
+async fn a_gateways_404_on_role_resources_fails_the_refresh_instead_of_wiping_the_rights() {
+    next_refresh_fails_and_keeps_the_rights(
+        |admin| *admin.gateway_404.lock().unwrap() = true,
+        AdminError::Status(StatusCode::NOT_FOUND),
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn rs_admins_404_for_a_role_it_still_lists_fails_the_refresh() {
+    next_refresh_fails_and_keeps_the_rights(
+        |admin| admin.phantoms.lock().unwrap().push("CURATOR".into()),
+        AdminError::BadAnswer("rs-admin lists a role whose rights it says it does not know"),
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn answers_past_the_refresh_size_cap_fail_the_refresh() {
+    let (admin, address) = start_admin().await;
+    let access = ManagedAccess::builder("rs-notifier", endpoints())
+        .admin_url(format!("http://{address}"))
+        .system_tokens(TokenIssuer::development())
+        .projects(["project1"])
+        .max_refresh_size(2048)
+        .build()
+        .unwrap();
+    admin.grant("REGISTERED_USER", "GET", "/recipients");
+    access.refresh("project1").await.unwrap();
+    // Each answer is under the per-answer cap; together they are past the refresh's.
+    for role in 0..8 {
+        admin.grant(&format!("ROLE{role}"), "GET", "/recipients");
+    }
+    assert_eq!(
+        access.refresh("project1").await,
+        Err(AdminError::BadAnswer(
+            "the answers of one refresh are larger than the refresh size cap"
+        ))
+    );
+    assert_eq!(
+        status(&access, Role::RegisteredUser, Method::GET, "/recipients").await,
+        200
+    );
+}
+
+#[tokio::test]
+async fn role_x_and_role_prefixed_x_both_get_the_grants_rs_admin_holds_for_x() {
+    // REGARDS reads the grants of every listed role under its name without `ROLE_`: the
+    // grants rs-admin holds for a role literally named ROLE_CURATOR are never read.
+    let (admin, address) = start_admin().await;
+    let access = access(address);
+    admin
+        .grants
+        .lock()
+        .unwrap()
+        .push(("CURATOR".into(), vec![]));
+    admin.grant("ROLE_CURATOR", "GET", "/recipients");
+    access.refresh("project1").await.unwrap();
+    for role in ["CURATOR", "ROLE_CURATOR"] {
+        let got = status(&access, Role::from_name(role), Method::GET, "/recipients").await;
+        assert_eq!(got, 403, "{role}");
+    }
+    let paths = admin.paths.lock().unwrap().clone();
+    assert!(paths.contains(&"/roles/CURATOR/resources/rs-notifier".to_owned()));
+    assert!(
+        !paths.iter().any(|path| path.contains("ROLE_CURATOR")),
+        "{paths:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_role_named_like_a_dot_segment_is_never_sent_and_gets_nothing() {
+    let (admin, address) = start_admin().await;
+    let access = access(address);
+    for name in [".", "..", "ROLE_.."] {
+        admin.grant(name, "GET", "/recipients");
+    }
+    access.refresh("project1").await.unwrap();
+    let paths = admin.paths.lock().unwrap().clone();
+    assert!(
+        paths.iter().all(|path| path == "/roles"
+            || path.starts_with("/roles/") && !path.contains("/./") && !path.contains("/../")),
+        "{paths:?}"
+    );
+    for name in [".", ".."] {
+        let got = status(&access, Role::from_name(name), Method::GET, "/recipients").await;
+        assert_eq!(got, 403, "{name}");
+    }
 }
 
 #[tokio::test]

@@ -2,6 +2,7 @@
 //! and the work that keeps those rights up to date.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, Weak};
 use std::time::{Duration, SystemTime};
 
@@ -9,12 +10,12 @@ use arc_swap::ArcSwap;
 use tokio::task::JoinSet;
 
 use super::address::TrustedProxies;
-use super::admin::AdminClient;
+use super::admin::{AdminClient, ReadBudget, RoleGrants};
 use super::endpoint::Endpoints;
 use super::error::{AdminError, ManagedConfigError};
 use super::health::{Health, ProjectHealth, RightsSource};
 use super::layer::ManagedAccessLayer;
-use super::rights::ProjectRights;
+use super::rights::{AdminRole, BuildReport, GrantSet, ProjectRights};
 use crate::TokenIssuer;
 use crate::client::HttpTransport;
 use crate::role::{Role, RoleHierarchy};
@@ -30,6 +31,8 @@ pub const DEFAULT_REFRESH_PERIOD: Duration = Duration::from_secs(60);
 pub const DEFAULT_ADMIN_TIMEOUT: Duration = Duration::from_secs(10);
 /// The largest rs-admin answer read by default: 4 MiB.
 pub const DEFAULT_MAX_RESPONSE: usize = 4 << 20;
+/// The most bytes the answers of one project's refresh may take in all by default: 32 MiB.
+pub const DEFAULT_MAX_REFRESH_SIZE: usize = 32 << 20;
 /// The first wait after a failed registration or refresh; it doubles up to
 /// [`MAX_RETRY_BACKOFF`], with jitter.
 pub const FIRST_RETRY_BACKOFF: Duration = Duration::from_secs(1);
@@ -83,7 +86,8 @@ impl std::fmt::Debug for ManagedAccess {
 
 /// What every clone of a [`ManagedAccess`] and every layer share.
 pub(crate) struct Shared {
-    pub(crate) endpoints: Endpoints,
+    /// Shared with the blocking threads that read rs-admin's grants into bit sets.
+    pub(crate) endpoints: Arc<Endpoints>,
     pub(crate) admin: AdminClient,
     pub(crate) settings: Settings,
     /// Read on every request (lock-free); written by refreshes.
@@ -102,6 +106,7 @@ pub(crate) struct Shared {
 pub(crate) struct Settings {
     pub(crate) refresh_period: Duration,
     pub(crate) refresh_timeout: Duration,
+    pub(crate) max_refresh_size: usize,
     pub(crate) strict: bool,
     pub(crate) trusted_proxies: TrustedProxies,
     pub(crate) default_hierarchy: RoleHierarchy,
@@ -138,6 +143,7 @@ pub struct ManagedAccessBuilder {
     refresh_timeout: Duration,
     timeout: Duration,
     max_response: usize,
+    max_refresh_size: usize,
     strict: bool,
     trusted_proxies: TrustedProxies,
     default_hierarchy: RoleHierarchy,
@@ -159,6 +165,7 @@ impl ManagedAccess {
             refresh_timeout: DEFAULT_REFRESH_TIMEOUT,
             timeout: DEFAULT_ADMIN_TIMEOUT,
             max_response: DEFAULT_MAX_RESPONSE,
+            max_refresh_size: DEFAULT_MAX_REFRESH_SIZE,
             strict: false,
             trusted_proxies: TrustedProxies::none(),
             default_hierarchy: RoleHierarchy::new(),
@@ -309,7 +316,7 @@ impl ManagedAccess {
                             ),
                             (None, true) => tracing::warn!(
                                 microservice, project, %error,
-                                "cannot read rights from rs-admin: refusing every request but super roles' (strict)"
+                                "cannot read rights from rs-admin: refusing every request but super roles' and PUBLIC endpoints' (strict)"
                             ),
                         }
                     }
@@ -386,35 +393,116 @@ impl ManagedAccess {
         }
     }
 
+    /// Reads `project`'s roles and each role's grants from rs-admin, and builds its rights.
     async fn fetch(&self, project: &str) -> Result<ProjectRights, AdminError> {
-        let admin = &self.shared.admin;
-        let roles = admin.roles(project).await?;
-        let mut grants = HashMap::with_capacity(roles.len());
+        let shared = &self.shared;
+        let admin = &shared.admin;
+        let microservice = self.microservice();
+        let mut budget = ReadBudget::new(shared.settings.max_refresh_size);
+        let mut roles = admin.roles(project, &mut budget).await?;
+        let mut grants: HashMap<String, GrantSet> = HashMap::with_capacity(roles.len());
+        let mut unknown: Vec<&str> = Vec::new();
+        let mut undeclared = 0;
         for role in &roles {
-            if let Some(resources) = admin.role_resources(project, &role.name).await? {
-                grants.insert(role.name.clone(), resources);
+            // `X` and `ROLE_X` are read once, under `X`, as REGARDS reads them.
+            let name = role.grants_name();
+            if grants.contains_key(name) || unknown.contains(&name) {
+                continue;
+            }
+            if matches!(name, "" | "." | "..") {
+                // A dot segment would be resolved away on the way to rs-admin (another URL):
+                // such a role is granted nothing.
+                tracing::warn!(
+                    microservice,
+                    project,
+                    role = role.name,
+                    "a role's name cannot be sent to rs-admin in a URL: it is granted nothing"
+                );
+                continue;
+            }
+            match admin
+                .role_grants(project, name, &shared.endpoints, &mut budget)
+                .await?
+            {
+                RoleGrants::Granted { set, undeclared: n } => {
+                    undeclared += n;
+                    grants.insert(name.to_owned(), set);
+                }
+                RoleGrants::Unknown => unknown.push(name),
             }
         }
-        let (rights, report) =
-            ProjectRights::build(&self.shared.endpoints, &roles, &grants, SystemTime::now());
-        let microservice = self.microservice();
-        for role in &report.invalid_patterns {
+        if !unknown.is_empty() {
+            // rs-admin no longer knows these names. Believe it only if a fresh listing agrees
+            // (the role was deleted since it was listed); otherwise the answers contradict
+            // each other, and the rights in force are safer than either.
+            let listed = admin.roles(project, &mut budget).await?;
+            if listed
+                .iter()
+                .any(|role| unknown.contains(&role.name.as_str()))
+            {
+                return Err(AdminError::BadAnswer(
+                    "rs-admin lists a role whose rights it says it does not know",
+                ));
+            }
+            let deleted: Vec<String> = unknown.iter().map(|&name| name.to_owned()).collect();
+            roles.retain(|role| !deleted.contains(&role.name));
+        }
+        if undeclared > 0 {
+            tracing::debug!(
+                microservice,
+                project,
+                grants = undeclared,
+                "rs-admin grants endpoints this version does not declare: ignored"
+            );
+        }
+        let (rights, report) = self.build_off_runtime(project, roles, grants).await?;
+        for (role, refusal) in &report.refused_patterns {
             tracing::error!(
                 microservice,
                 project,
                 role,
-                "an authorized address of this role is not a valid pattern: the role is refused until an administrator fixes it"
-            );
-        }
-        if report.unknown_endpoints > 0 {
-            tracing::debug!(
-                microservice,
-                project,
-                grants = report.unknown_endpoints,
-                "rs-admin grants endpoints this version does not declare: ignored"
+                reason = refusal.reason(),
+                "the role's authorized addresses are refused: the role is refused until an administrator fixes them"
             );
         }
         Ok(rights)
+    }
+
+    /// Builds the rights on a blocking thread (compiling address patterns is CPU work the
+    /// runtime's workers must not do), reusing the patterns the rights in force compiled.
+    /// If the refresh gives up meanwhile (its deadline), the build stops at the next role.
+    async fn build_off_runtime(
+        &self,
+        project: &str,
+        roles: Vec<AdminRole>,
+        grants: HashMap<String, GrantSet>,
+    ) -> Result<(ProjectRights, BuildReport), AdminError> {
+        /// Tells the build to stop when the refresh waiting for it is dropped.
+        struct AbandonOnDrop(Arc<AtomicBool>);
+        impl Drop for AbandonOnDrop {
+            fn drop(&mut self) {
+                self.0.store(true, Ordering::Relaxed);
+            }
+        }
+        let abandoned = Arc::new(AtomicBool::new(false));
+        let _abandon = AbandonOnDrop(abandoned.clone());
+        let previous = self.shared.rights.load().get(project).cloned();
+        let endpoints = self.shared.endpoints.len();
+        let build = tokio::task::spawn_blocking(move || {
+            ProjectRights::build(
+                endpoints,
+                &roles,
+                &grants,
+                previous.as_deref(),
+                SystemTime::now(),
+                &abandoned,
+            )
+        });
+        match build.await {
+            Ok(Some(built)) => Ok(built),
+            // Abandoned, or the runtime is shutting down.
+            Ok(None) | Err(_) => Err(AdminError::Timeout),
+        }
     }
 
     fn served(&self, project: &str) -> Result<(), AdminError> {
@@ -682,15 +770,25 @@ impl ManagedAccessBuilder {
         self
     }
 
-    /// The largest rs-admin answer read (default [`DEFAULT_MAX_RESPONSE`]).
+    /// The largest rs-admin answer read (default [`DEFAULT_MAX_RESPONSE`]); a larger one fails
+    /// the refresh.
     pub fn max_response_size(mut self, bytes: usize) -> Self {
         self.max_response = bytes;
         self
     }
 
-    /// Refuses (403) every request but those of system roles, INSTANCE_ADMIN and PROJECT_ADMIN
-    /// on a project whose rights were never read from rs-admin, as REGARDS itself does, instead
-    /// of deciding from the declared default roles.
+    /// The most bytes the answers of one project's refresh may take in all, its roles and
+    /// every role's grants (default [`DEFAULT_MAX_REFRESH_SIZE`]); past it the refresh fails
+    /// and the rights in force stay.
+    pub fn max_refresh_size(mut self, bytes: usize) -> Self {
+        self.max_refresh_size = bytes;
+        self
+    }
+
+    /// On a project whose rights were never read from rs-admin, refuses (403) every request
+    /// but those of system roles, INSTANCE_ADMIN and PROJECT_ADMIN, and those on endpoints
+    /// whose default role is PUBLIC (open to all, as in REGARDS), instead of deciding from the
+    /// declared default roles. This is what REGARDS itself does.
     pub fn strict(mut self) -> Self {
         self.strict = true;
         self
@@ -751,8 +849,11 @@ impl ManagedAccessBuilder {
                 "the rs-admin response size cap",
             ));
         }
+        if self.max_refresh_size == 0 {
+            return Err(ManagedConfigError::ZeroSetting("the refresh size cap"));
+        }
         let shared = Arc::new(Shared {
-            endpoints: self.endpoints,
+            endpoints: Arc::new(self.endpoints),
             admin: AdminClient {
                 admin,
                 instance,
@@ -765,6 +866,7 @@ impl ManagedAccessBuilder {
             settings: Settings {
                 refresh_period: self.refresh_period,
                 refresh_timeout: self.refresh_timeout,
+                max_refresh_size: self.max_refresh_size,
                 strict: self.strict,
                 trusted_proxies: self.trusted_proxies,
                 default_hierarchy: self.default_hierarchy,

@@ -2,10 +2,10 @@
 //! behind proxies the operator trusts, the first untrusted address of the forwarding header
 //! they write (`X-Forwarded-For` or `Forwarded`).
 
-use std::net::{IpAddr, SocketAddr};
+use std::net::{IpAddr, Ipv6Addr, SocketAddr};
 
 use http::{HeaderMap, Request};
-use ipnet::IpNet;
+use ipnet::{IpNet, Ipv4Net, Ipv6Net};
 
 use super::error::ManagedConfigError;
 
@@ -92,17 +92,15 @@ impl TrustedProxies {
         I: IntoIterator<Item = S>,
         S: AsRef<str>,
     {
-        let networks = proxies
-            .into_iter()
-            .map(|proxy| {
-                let proxy = proxy.as_ref().trim();
-                proxy
-                    .parse::<IpNet>()
-                    .or_else(|_| proxy.parse::<IpAddr>().map(IpNet::from))
-                    .map(|network| network.trunc())
-                    .map_err(|_| ManagedConfigError::InvalidTrustedProxy(proxy.to_owned()))
-            })
-            .collect::<Result<_, _>>()?;
+        let mut networks = Vec::new();
+        for proxy in proxies {
+            let proxy = proxy.as_ref().trim();
+            let network = proxy
+                .parse::<IpNet>()
+                .or_else(|_| proxy.parse::<IpAddr>().map(IpNet::from))
+                .map_err(|_| ManagedConfigError::InvalidTrustedProxy(proxy.to_owned()))?;
+            networks.extend(canonical_networks(network.trunc()));
+        }
         Ok(TrustedProxies {
             networks,
             header: ForwardedHeader::default(),
@@ -172,6 +170,29 @@ fn canonical(address: IpAddr) -> IpAddr {
     match address {
         IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(IpAddr::V6(v6), IpAddr::V4),
         v4 => v4,
+    }
+}
+
+/// `network` as the addresses checked against it are written ([`canonical`]): an IPv4-mapped
+/// IPv6 network (`::ffff:10.0.0.1`, `::ffff:10.0.0.0/104`) is the IPv4 network it maps, and an
+/// IPv6 network that holds the whole mapped range (`::/0`) holds every IPv4 address too.
+fn canonical_networks(network: IpNet) -> Vec<IpNet> {
+    let IpNet::V6(v6) = network else {
+        return vec![network];
+    };
+    let mapped = Ipv6Net::new(Ipv6Addr::new(0, 0, 0, 0, 0, 0xffff, 0, 0), 96)
+        .expect("a /96 is a valid prefix");
+    if mapped.contains(&v6) {
+        let v4 = v6
+            .network()
+            .to_ipv4_mapped()
+            .expect("inside the mapped range");
+        let v4 = Ipv4Net::new(v4, v6.prefix_len() - 96).expect("a prefix of 32 bits at most");
+        vec![IpNet::V4(v4)]
+    } else if v6.contains(&mapped) {
+        vec![network, IpNet::V4(Ipv4Net::default())]
+    } else {
+        vec![network]
     }
 }
 
@@ -589,5 +610,61 @@ mod tests {
             ]
         );
         assert_eq!(texts("255.255.255.255"), ["255.255.255.255"]);
+    }
+
+    #[test]
+    fn trusted_networks_match_peers_in_either_notation() {
+        // Each trusted entry, written as IPv4 or as IPv4-mapped IPv6, against the peer written
+        // both ways: the same verdict (an entry that never matched would make every client
+        // behind that proxy look like the proxy, and escape the address filters).
+        let inside = ["10.0.0.1", "::ffff:10.0.0.1"];
+        let outside = ["203.0.113.9", "::ffff:203.0.113.9"];
+        let entries = [
+            ["10.0.0.1", "::ffff:10.0.0.1"],
+            ["10.0.0.1/32", "::ffff:10.0.0.1/128"],
+            ["10.0.0.0/8", "::ffff:10.0.0.0/104"],
+            ["10.0.0.0/8", "::ffff:a00:0/104"],
+        ];
+        for notations in entries {
+            for entry in notations {
+                let proxies = TrustedProxies::new([entry]).unwrap();
+                for peer in inside {
+                    assert!(proxies.contains(ip(peer)), "{entry} holds {peer}");
+                }
+                for peer in outside {
+                    assert!(!proxies.contains(ip(peer)), "{entry} does not hold {peer}");
+                }
+            }
+        }
+        // Networks that hold every IPv4 address, in either notation, and one that holds none.
+        for entry in ["0.0.0.0/0", "::ffff:0.0.0.0/96", "::/0", "::/64"] {
+            let proxies = TrustedProxies::new([entry]).unwrap();
+            for peer in inside.iter().chain(&outside) {
+                assert!(proxies.contains(ip(peer)), "{entry} holds {peer}");
+            }
+        }
+        let native = TrustedProxies::new(["2001:db8::/32"]).unwrap();
+        for peer in inside.iter().chain(&outside) {
+            assert!(
+                !native.contains(ip(peer)),
+                "2001:db8::/32 does not hold {peer}"
+            );
+        }
+        assert!(native.contains(ip("2001:db8::7")));
+    }
+
+    #[test]
+    fn a_client_behind_a_proxy_written_as_mapped_ipv6_is_the_client() {
+        for proxy in ["::ffff:10.0.0.1", "10.0.0.1"] {
+            let proxies = TrustedProxies::new([proxy]).unwrap();
+            for peer in ["10.0.0.1", "::ffff:10.0.0.1"] {
+                let request = request(peer, &[("x-forwarded-for", "203.0.113.9")]);
+                assert_eq!(
+                    proxies.client_address(&request),
+                    Some(ip("203.0.113.9")),
+                    "proxy {proxy}, peer {peer}"
+                );
+            }
+        }
     }
 }

@@ -2,8 +2,10 @@
 //! hold it: every call authenticated with a system token minted for the project, answers read
 //! with a size cap and a timeout, and parsed into the few members the decision needs.
 
+use std::borrow::Cow;
 use std::error::Error;
 use std::fmt::{self, Write as _};
+use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -11,11 +13,12 @@ use http::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE};
 use http::{Method, Request, StatusCode};
 use http_body_util::{BodyExt, Full, LengthLimitError, Limited};
 use serde::Deserialize;
-use serde::de::DeserializeOwned;
+use serde::de::{self, DeserializeOwned, DeserializeSeed, SeqAccess, Visitor};
 use tower_service::Service;
 
+use super::endpoint::Endpoints;
 use super::error::AdminError;
-use super::rights::{AdminResource, AdminRole};
+use super::rights::{AdminRole, GrantSet};
 use crate::TokenIssuer;
 use crate::client::HttpTransport;
 
@@ -51,6 +54,31 @@ impl fmt::Debug for AdminClient {
 /// handful.
 pub(crate) const MAX_ROLES: usize = 1000;
 
+/// What `GET /roles/{role}/resources/{microservice}` says of a role.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum RoleGrants {
+    /// The declared endpoints the role is granted, and how many granted endpoints this
+    /// version does not declare (registered by an older one).
+    Granted { set: GrantSet, undeclared: usize },
+    /// rs-admin's own 404 (its `{"messages":[...]}` body): it does not know the role.
+    Unknown,
+}
+
+/// How many bytes the answers of one refresh may still take, in all.
+#[derive(Debug)]
+pub(crate) struct ReadBudget {
+    left: usize,
+}
+
+impl ReadBudget {
+    pub(crate) fn new(bytes: usize) -> Self {
+        ReadBudget { left: bytes }
+    }
+}
+
+/// The most of a 404's body read to tell rs-admin's own answer from a gateway's.
+const NOT_FOUND_BODY: usize = 16 << 10;
+
 impl AdminClient {
     /// `POST /resources/microservices/{microservice}` with the service's resource mappings.
     pub(crate) async fn register(&self, project: &str, body: Vec<u8>) -> Result<(), AdminError> {
@@ -59,36 +87,58 @@ impl AdminClient {
             self.admin,
             segment(&self.microservice)
         );
-        self.call(Method::POST, url, project, Some(body)).await?;
+        self.call(Method::POST, url, project, Some(body), None)
+            .await?;
         Ok(())
     }
 
     /// `GET /roles`: the project's roles.
-    pub(crate) async fn roles(&self, project: &str) -> Result<Vec<AdminRole>, AdminError> {
-        let url = format!("{}/roles", self.admin);
-        let body = self.call(Method::GET, url, project, None).await?;
-        read_roles(&body)
-    }
-
-    /// `GET /roles/{role}/resources/{microservice}`: the endpoints of this service `role` is
-    /// granted; `None` if rs-admin no longer knows the role (deleted since it was listed).
-    pub(crate) async fn role_resources(
+    pub(crate) async fn roles(
         &self,
         project: &str,
-        role: &str,
-    ) -> Result<Option<Vec<AdminResource>>, AdminError> {
+        budget: &mut ReadBudget,
+    ) -> Result<Vec<AdminRole>, AdminError> {
+        let url = format!("{}/roles", self.admin);
+        let body = self
+            .call(Method::GET, url, project, None, Some(budget))
+            .await?;
+        off_runtime(move || read_roles(&body)).await
+    }
+
+    /// `GET /roles/{name}/resources/{microservice}`: the endpoints of this service the role
+    /// REGARDS reads under `name` is granted, read straight into a [`GrantSet`] of `endpoints`
+    /// (the answer is dropped as soon as it is read).
+    pub(crate) async fn role_grants(
+        &self,
+        project: &str,
+        name: &str,
+        endpoints: &Arc<Endpoints>,
+        budget: &mut ReadBudget,
+    ) -> Result<RoleGrants, AdminError> {
         let url = format!(
             "{}/roles/{}/resources/{}",
             self.admin,
-            segment(role),
+            segment(name),
             segment(&self.microservice)
         );
-        let body = match self.call(Method::GET, url, project, None).await {
-            Ok(body) => body,
-            Err(AdminError::Status(StatusCode::NOT_FOUND)) => return Ok(None),
-            Err(error) => return Err(error),
-        };
-        read_resources(&body, &self.microservice).map(Some)
+        let token = self.issuer.system_token(&self.microservice, project);
+        let request = request(Method::GET, url, &token, None)?;
+        let (status, body) = tokio::time::timeout(
+            self.timeout,
+            self.exchange(request, Some(budget), StatusCode::NOT_FOUND),
+        )
+        .await
+        .map_err(|_| AdminError::Timeout)??;
+        if status == StatusCode::NOT_FOUND {
+            // A gateway or proxy without the route answers 404 too: only rs-admin's own
+            // answer says the role is unknown.
+            return match is_regards_error(&body) {
+                true => Ok(RoleGrants::Unknown),
+                false => Err(AdminError::Status(status)),
+            };
+        }
+        let (microservice, endpoints) = (self.microservice.clone(), endpoints.clone());
+        off_runtime(move || read_grants(&body, &microservice, &endpoints)).await
     }
 
     /// `GET {rs-admin-instance}/tenants/{microservice}`: the active projects of this service.
@@ -97,36 +147,38 @@ impl AdminClient {
             return Ok(Vec::new());
         };
         let url = format!("{instance}/tenants/{}", segment(&self.microservice));
-        let body = self.call(Method::GET, url, NO_TENANT, None).await?;
+        let body = self.call(Method::GET, url, NO_TENANT, None, None).await?;
         read_projects(&body)
     }
 
-    /// Sends one request with a fresh system token for `tenant`; the body of a 2xx answer.
+    /// Sends one request with a fresh system token for `tenant`; the body of a 2xx answer,
+    /// counted against `budget` if given.
     async fn call(
         &self,
         method: Method,
         url: String,
         tenant: &str,
         body: Option<Vec<u8>>,
+        budget: Option<&mut ReadBudget>,
     ) -> Result<Bytes, AdminError> {
         let token = self.issuer.system_token(&self.microservice, tenant);
-        let mut request = Request::builder()
-            .method(method)
-            .uri(url)
-            .header(AUTHORIZATION, format!("Bearer {token}"))
-            .header(ACCEPT, "application/json");
-        if body.is_some() {
-            request = request.header(CONTENT_TYPE, "application/json");
-        }
-        let request = request
-            .body(Full::new(Bytes::from(body.unwrap_or_default())))
-            .map_err(|_| AdminError::Transport("the request URL is not valid".into()))?;
-        tokio::time::timeout(self.timeout, self.exchange(request))
-            .await
-            .map_err(|_| AdminError::Timeout)?
+        let request = request(method, url, &token, body)?;
+        let (_, body) =
+            tokio::time::timeout(self.timeout, self.exchange(request, budget, StatusCode::OK))
+                .await
+                .map_err(|_| AdminError::Timeout)??;
+        Ok(body)
     }
 
-    async fn exchange(&self, request: Request<Full<Bytes>>) -> Result<Bytes, AdminError> {
+    /// Sends `request`; the status and body of a success, or of an answer with the status
+    /// `also` (read up to [`NOT_FOUND_BODY`]). The body is read up to the answer size cap and
+    /// what `budget` has left, and taken from it.
+    async fn exchange(
+        &self,
+        request: Request<Full<Bytes>>,
+        budget: Option<&mut ReadBudget>,
+        also: StatusCode,
+    ) -> Result<(StatusCode, Bytes), AdminError> {
         let mut transport = self.transport.clone();
         std::future::poll_fn(|cx| transport.poll_ready(cx))
             .await
@@ -136,21 +188,78 @@ impl AdminClient {
             .await
             .map_err(|error| AdminError::Transport(chain(&error)))?;
         let (parts, body) = response.into_parts();
-        if !parts.status.is_success() {
+        let answer_cap = if parts.status.is_success() {
+            self.max_response
+        } else if parts.status == also {
+            self.max_response.min(NOT_FOUND_BODY)
+        } else {
             return Err(AdminError::Status(parts.status));
-        }
-        match Limited::new(body, self.max_response).collect().await {
-            Ok(collected) => Ok(collected.to_bytes()),
-            Err(error) if error.is::<LengthLimitError>() => Err(AdminError::BadAnswer(
-                "the answer is larger than the size cap",
-            )),
+        };
+        let left = budget.as_ref().map_or(usize::MAX, |budget| budget.left);
+        match Limited::new(body, answer_cap.min(left)).collect().await {
+            Ok(collected) => {
+                let body = collected.to_bytes();
+                if let Some(budget) = budget {
+                    budget.left -= body.len();
+                }
+                Ok((parts.status, body))
+            }
+            Err(error) if error.is::<LengthLimitError>() => {
+                Err(AdminError::BadAnswer(if left < answer_cap {
+                    "the answers of one refresh are larger than the refresh size cap"
+                } else {
+                    "the answer is larger than the size cap"
+                }))
+            }
             Err(error) => Err(AdminError::Transport(chain(error.as_ref()))),
         }
     }
 }
 
+/// Runs `read` on a blocking thread: reading an answer of up to the size cap (4 MiB by
+/// default) is CPU work the runtime's workers must not be held by.
+async fn off_runtime<T: Send + 'static>(
+    read: impl FnOnce() -> Result<T, AdminError> + Send + 'static,
+) -> Result<T, AdminError> {
+    tokio::task::spawn_blocking(read)
+        .await
+        .unwrap_or(Err(AdminError::Transport(
+            "the runtime is shutting down".into(),
+        )))
+}
+
+/// A request to rs-admin, authenticated with `token`.
+fn request(
+    method: Method,
+    url: String,
+    token: &str,
+    body: Option<Vec<u8>>,
+) -> Result<Request<Full<Bytes>>, AdminError> {
+    let mut request = Request::builder()
+        .method(method)
+        .uri(url)
+        .header(AUTHORIZATION, format!("Bearer {token}"))
+        .header(ACCEPT, "application/json");
+    if body.is_some() {
+        request = request.header(CONTENT_TYPE, "application/json");
+    }
+    request
+        .body(Full::new(Bytes::from(body.unwrap_or_default())))
+        .map_err(|_| AdminError::Transport("the request URL is not valid".into()))
+}
+
+/// Whether `body` is REGARDS' error answer (`ServerErrorResponse`: `{"messages":[...]}`).
+pub(crate) fn is_regards_error(body: &[u8]) -> bool {
+    #[derive(Deserialize)]
+    struct ServerErrorResponse {
+        #[allow(dead_code)]
+        messages: Vec<de::IgnoredAny>,
+    }
+    serde_json::from_slice::<ServerErrorResponse>(body).is_ok()
+}
+
 /// rs-admin's roles (`GET /roles`), as the decision needs them.
-fn read_roles(body: &[u8]) -> Result<Vec<AdminRole>, AdminError> {
+pub(crate) fn read_roles(body: &[u8]) -> Result<Vec<AdminRole>, AdminError> {
     let roles: Vec<Entity<RoleJson>> = parse(body)?;
     if roles.len() > MAX_ROLES {
         return Err(AdminError::BadAnswer("more than 1000 roles"));
@@ -169,25 +278,81 @@ fn read_roles(body: &[u8]) -> Result<Vec<AdminRole>, AdminError> {
         .collect()
 }
 
-/// The resources of `microservice` a role is granted (`GET /roles/{role}/resources/{ms}`);
-/// those of other microservices, if rs-admin sends any, are left out.
-fn read_resources(body: &[u8], microservice: &str) -> Result<Vec<AdminResource>, AdminError> {
-    let resources: Vec<Entity<ResourceJson>> = parse(body)?;
-    resources
-        .into_iter()
-        .filter(|Entity { content }| {
-            content
+/// The endpoints of `endpoints` a role is granted (`GET /roles/{role}/resources/{ms}`), read
+/// entry by entry into a [`GrantSet`]: the memory taken follows the number of declared
+/// endpoints, not the size of the answer. Resources of other microservices, if rs-admin sends
+/// any, are left out.
+pub(crate) fn read_grants(
+    body: &[u8],
+    microservice: &str,
+    endpoints: &Endpoints,
+) -> Result<RoleGrants, AdminError> {
+    let mut reader = GrantReader {
+        microservice,
+        endpoints,
+        set: GrantSet::empty(endpoints.len()),
+        undeclared: 0,
+        problem: None,
+    };
+    let mut deserializer = serde_json::Deserializer::from_slice(body);
+    let read = (&mut reader)
+        .deserialize(&mut deserializer)
+        .and_then(|()| deserializer.end());
+    match (read, reader.problem) {
+        (Ok(()), _) => Ok(RoleGrants::Granted {
+            set: reader.set,
+            undeclared: reader.undeclared,
+        }),
+        (Err(_), Some(problem)) => Err(AdminError::BadAnswer(problem)),
+        (Err(_), None) => Err(AdminError::BadAnswer("not the JSON REGARDS sends")),
+    }
+}
+
+/// Reads a list of `EntityModel<ResourcesAccess>` into a grant set.
+struct GrantReader<'a> {
+    microservice: &'a str,
+    endpoints: &'a Endpoints,
+    set: GrantSet,
+    undeclared: usize,
+    /// Why the answer was refused, when it is JSON of the wrong content.
+    problem: Option<&'static str>,
+}
+
+impl<'de> DeserializeSeed<'de> for &mut GrantReader<'_> {
+    type Value = ();
+
+    fn deserialize<D: de::Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        deserializer.deserialize_seq(self)
+    }
+}
+
+impl<'de> Visitor<'de> for &mut GrantReader<'_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a list of resources")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut entries: A) -> Result<(), A::Error> {
+        while let Some(Entity { content }) = entries.next_element::<Entity<ResourceJson<'de>>>()? {
+            let ours = content
                 .microservice
                 .as_deref()
-                .is_none_or(|owner| owner == microservice)
-        })
-        .map(
-            |Entity { content }| match (content.resource, content.verb) {
-                (Some(resource), Some(verb)) => Ok(AdminResource { resource, verb }),
-                _ => Err(AdminError::BadAnswer("a resource has no path or verb")),
-            },
-        )
-        .collect()
+                .is_none_or(|owner| owner == self.microservice);
+            if !ours {
+                continue;
+            }
+            let (Some(resource), Some(verb)) = (content.resource, content.verb) else {
+                self.problem = Some("a resource has no path or verb");
+                return Err(de::Error::custom("a resource has no path or verb"));
+            };
+            match self.endpoints.position(&verb, &resource) {
+                Some(index) => self.set.insert(index),
+                None => self.undeclared += 1,
+            }
+        }
+        Ok(())
+    }
 }
 
 /// The projects of `GET /tenants/{microservice}`, empty names left out.
@@ -250,23 +415,44 @@ struct ParentJson {
     name: Option<String>,
 }
 
-/// The members of rs-admin's `ResourcesAccess` the decision uses.
+/// The members of rs-admin's `ResourcesAccess` the decision uses, borrowed from the answer
+/// where they hold no escape.
 #[derive(Deserialize)]
-struct ResourceJson {
-    resource: Option<String>,
-    verb: Option<String>,
-    microservice: Option<String>,
+struct ResourceJson<'a> {
+    #[serde(borrow)]
+    resource: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    verb: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    microservice: Option<Cow<'a, str>>,
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::managed::fixtures::endpoints;
+
+    /// The indexes of the endpoints granted in `body`, and how many granted are undeclared.
+    fn granted(body: &[u8]) -> Result<(Vec<usize>, usize), AdminError> {
+        let declared = endpoints();
+        match read_grants(body, "rs-notifier", &declared)? {
+            RoleGrants::Granted { set, undeclared } => {
+                let indexes = (0..declared.len()).filter(|&i| set.contains(i)).collect();
+                Ok((indexes, undeclared))
+            }
+            RoleGrants::Unknown => unreachable!("read_grants reads a 200's body"),
+        }
+    }
 
     #[test]
     fn path_segments_are_percent_encoded() {
         assert_eq!(segment("NOTIFIER_OPERATOR"), "NOTIFIER_OPERATOR");
         assert_eq!(segment("a/b c?d#é"), "a%2Fb%20c%3Fd%23%C3%A9");
-        assert_eq!(segment(".."), "..");
+        assert_eq!(
+            segment(".."),
+            "..",
+            "names that are dot segments are never sent (access.rs)"
+        );
     }
 
     #[test]
@@ -290,12 +476,31 @@ mod tests {
     }
 
     #[test]
-    fn resources_parse_from_gson_entity_models() {
+    fn resources_read_from_gson_entity_models_into_the_grant_set() {
         let body = br#"[{"content":{"id":12,"description":"Import a rule","microservice":"rs-notifier",
-            "controllerSimpleName":"RuleController","resource":"/rule","verb":"PUT","defaultRole":"PROJECT_ADMIN"},"links":[]}]"#;
-        let resources: Vec<Entity<ResourceJson>> = parse(body).unwrap();
-        assert_eq!(resources[0].content.resource.as_deref(), Some("/rule"));
-        assert_eq!(resources[0].content.verb.as_deref(), Some("PUT"));
+            "controllerSimpleName":"RuleController","resource":"/rule","verb":"PUT","defaultRole":"PROJECT_ADMIN"},"links":[]},
+            {"content":{"resource":"\/search","verb":"GET"},"links":[]}]"#;
+        assert_eq!(granted(body), Ok((vec![0, 2], 0)));
+    }
+
+    #[test]
+    fn grants_of_undeclared_endpoints_are_counted_and_ignored() {
+        let body = br#"[{"content":{"resource":"/old","verb":"GET"}},{"content":{"resource":"/recipients","verb":"GET"}},
+            {"content":{"resource":"/rule","verb":"DELETE"}}]"#;
+        assert_eq!(granted(body), Ok((vec![1], 2)));
+    }
+
+    #[test]
+    fn only_rs_admins_own_error_body_says_a_role_is_unknown() {
+        assert!(is_regards_error(
+            br#"{"messages":["Role CURATOR not found"]}"#
+        ));
+        assert!(is_regards_error(br#"{"messages":[]}"#));
+        assert!(!is_regards_error(
+            b"<html><body>404 Not Found</body></html>"
+        ));
+        assert!(!is_regards_error(br#"{"error":"Not Found","status":404}"#));
+        assert!(!is_regards_error(b""));
     }
 
     #[test]
@@ -305,22 +510,21 @@ mod tests {
             Err(AdminError::BadAnswer("a role has no name"))
         );
         assert_eq!(
-            read_resources(br#"[{"content":{"resource":"/rule"}}]"#, "rs-notifier"),
+            granted(br#"[{"content":{"resource":"/rule"}}]"#),
             Err(AdminError::BadAnswer("a resource has no path or verb"))
+        );
+        assert_eq!(
+            granted(br#"[{"content":{"resource":"/rule","verb":"PUT"}}] x"#),
+            Err(AdminError::BadAnswer("not the JSON REGARDS sends"))
         );
     }
 
     #[test]
     fn resources_of_other_microservices_are_left_out() {
-        let body = br#"[{"content":{"resource":"/a","verb":"GET","microservice":"rs-catalog"}},
-                        {"content":{"resource":"/b","verb":"GET","microservice":"rs-notifier"}},
-                        {"content":{"resource":"/c","verb":"GET"}}]"#;
-        let paths: Vec<String> = read_resources(body, "rs-notifier")
-            .unwrap()
-            .into_iter()
-            .map(|resource| resource.resource)
-            .collect();
-        assert_eq!(paths, ["/b", "/c"]);
+        let body = br#"[{"content":{"resource":"/rule","verb":"PUT","microservice":"rs-catalog"}},
+                        {"content":{"resource":"/recipients","verb":"GET","microservice":"rs-notifier"}},
+                        {"content":{"resource":"/search","verb":"GET"}}]"#;
+        assert_eq!(granted(body), Ok((vec![1, 2], 0)));
     }
 
     #[test]
@@ -340,7 +544,7 @@ mod tests {
         #[test]
         fn any_answer_is_read_without_panic(body in proptest::collection::vec(proptest::num::u8::ANY, 0..512)) {
             let _ = read_roles(&body);
-            let _ = read_resources(&body, "rs-notifier");
+            let _ = read_grants(&body, "rs-notifier", &endpoints());
             let _ = read_projects(&body);
         }
 

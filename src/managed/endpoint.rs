@@ -166,6 +166,8 @@ pub struct Endpoints {
     list: Vec<Endpoint>,
     /// Path template -> the methods declared on it, with each endpoint's index in `list`.
     matcher: matchit::Router<MethodIndex>,
+    /// Path template as declared -> the same, to read rs-admin's grants without a scan.
+    by_template: HashMap<String, MethodIndex>,
 }
 
 impl Endpoints {
@@ -197,6 +199,13 @@ impl Endpoints {
                 None => by_shape.push((shape, &endpoint.path, vec![method])),
             }
         }
+        let mut by_template: HashMap<String, MethodIndex> = HashMap::new();
+        for (index, endpoint) in list.iter().enumerate() {
+            by_template
+                .entry(endpoint.path.clone())
+                .or_default()
+                .push((endpoint.method.clone(), index));
+        }
         let mut matcher = matchit::Router::new();
         for (shape, path, methods) in by_shape {
             matcher
@@ -211,7 +220,11 @@ impl Endpoints {
                     _ => ManagedConfigError::InvalidPath(path.to_owned()),
                 })?;
         }
-        Ok(Endpoints { list, matcher })
+        Ok(Endpoints {
+            list,
+            matcher,
+            by_template,
+        })
     }
 
     /// The index of the endpoint `method` and `path` are for, if one is declared.
@@ -234,9 +247,11 @@ impl Endpoints {
 
     /// The index of the endpoint declared with exactly `method` and `path` template.
     pub fn position(&self, method: &str, path: &str) -> Option<usize> {
-        self.list
+        self.by_template
+            .get(path)?
             .iter()
-            .position(|endpoint| endpoint.method.as_str() == method && endpoint.path == path)
+            .find(|(declared, _)| declared.as_str() == method)
+            .map(|&(_, index)| index)
     }
 
     /// The declared endpoints, in declaration order.

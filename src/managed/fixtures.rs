@@ -3,7 +3,11 @@
 
 use http::Method;
 
-use super::rights::{AdminResource, AdminRole};
+use std::collections::HashMap;
+use std::sync::atomic::AtomicBool;
+use std::time::SystemTime;
+
+use super::rights::{AdminRole, BuildReport, GrantSet, ProjectRights};
 use super::{Endpoint, Endpoints, ResourceAccess};
 use crate::Role;
 
@@ -43,10 +47,39 @@ pub(crate) fn role(name: &str, addresses: &[&str]) -> AdminRole {
     }
 }
 
-/// An endpoint a role is granted, as `GET /roles/{role}/resources/{ms}` lists it.
-pub(crate) fn grant(verb: &str, resource: &str) -> AdminResource {
-    AdminResource {
-        resource: resource.into(),
-        verb: verb.into(),
-    }
+/// An endpoint a role is granted (verb, path), as `GET /roles/{role}/resources/{ms}` lists it.
+pub(crate) fn grant(verb: &str, resource: &str) -> (String, String) {
+    (verb.into(), resource.into())
+}
+
+/// The rights built from `roles` and, per name rs-admin reads grants under, the endpoints of
+/// [`endpoints`] granted (undeclared ones ignored, as the reader does).
+pub(crate) fn build(
+    roles: &[AdminRole],
+    grants: &[(&str, Vec<(String, String)>)],
+    previous: Option<&ProjectRights>,
+) -> (ProjectRights, BuildReport) {
+    let declared = endpoints();
+    let grants: HashMap<String, GrantSet> = grants
+        .iter()
+        .map(|(name, list)| {
+            let mut set = GrantSet::empty(declared.len());
+            for (verb, path) in list {
+                if let Some(index) = declared.position(verb, path) {
+                    set.insert(index);
+                }
+            }
+            ((*name).to_owned(), set)
+        })
+        .collect();
+    let abandoned = AtomicBool::new(false);
+    ProjectRights::build(
+        declared.len(),
+        roles,
+        &grants,
+        previous,
+        SystemTime::UNIX_EPOCH,
+        &abandoned,
+    )
+    .expect("not abandoned")
 }

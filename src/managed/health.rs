@@ -64,7 +64,8 @@ pub enum RightsSource {
     /// read yet for this project.
     Defaults,
     /// Nothing: rs-admin has not been read yet and the access is strict, so only system roles,
-    /// INSTANCE_ADMIN and PROJECT_ADMIN pass.
+    /// INSTANCE_ADMIN and PROJECT_ADMIN pass, and anyone on an endpoint whose default role is
+    /// PUBLIC.
     Refused,
 }
 

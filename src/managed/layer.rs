@@ -24,7 +24,7 @@ use crate::reject::{RegardsRejection, Reject, rejection};
 /// nobody else; PROJECT_ADMIN passes the others; any other role must be granted the endpoint in
 /// the caller's project (else 403, or 401 for an anonymous caller). Before the project's rights are first read,
 /// the endpoint's default role decides through the native hierarchy (or, strict, nobody but
-/// the super roles passes). On a project the service does not serve, nobody but the super
+/// the super roles passes, and anyone on a PUBLIC-default endpoint). On a project the service does not serve, nobody but the super
 /// roles passes (403), as in REGARDS, where such a tenant has no authorities.
 ///
 /// It reads the caller's [`Claims`]: install it inside
@@ -153,10 +153,8 @@ where
 
 #[cfg(test)]
 mod tests {
-    use std::collections::HashMap;
     use std::convert::Infallible;
     use std::net::SocketAddr;
-    use std::time::SystemTime;
 
     use axum::extract::ConnectInfo;
     use http::header::WWW_AUTHENTICATE;
@@ -164,9 +162,8 @@ mod tests {
     use tower::{ServiceExt, service_fn};
 
     use super::*;
-    use crate::managed::ManagedAccess;
-    use crate::managed::fixtures::{endpoints, grant, role};
-    use crate::managed::rights::ProjectRights;
+    use crate::managed::fixtures::{build, endpoints, grant, role};
+    use crate::managed::{ManagedAccess, TrustedProxies};
     use crate::{Role, TokenIssuer};
 
     fn access(strict: bool) -> ManagedAccess {
@@ -186,16 +183,15 @@ mod tests {
             role("EXPLOIT", &[]),
             role("NOTIFIER_OPERATOR", &[r"192\.0\.2\.\d+"]),
         ];
-        let grants = HashMap::from([
-            ("PUBLIC".to_owned(), vec![grant("GET", "/search")]),
+        let grants = [
+            ("PUBLIC", vec![grant("GET", "/search")]),
             (
-                "EXPLOIT".to_owned(),
+                "EXPLOIT",
                 vec![grant("GET", "/recipients"), grant("GET", "/search")],
             ),
-            ("NOTIFIER_OPERATOR".to_owned(), vec![grant("PUT", "/rule")]),
-        ]);
-        let (rights, _) =
-            ProjectRights::build(access.endpoints(), &roles, &grants, SystemTime::now());
+            ("NOTIFIER_OPERATOR", vec![grant("PUT", "/rule")]),
+        ];
+        let (rights, _) = build(&roles, &grants, None);
         access.install("project1", rights);
     }
 
@@ -413,5 +409,44 @@ mod tests {
         let response = service.oneshot(request).await.unwrap();
         assert_eq!(response.status(), StatusCode::FORBIDDEN);
         assert_eq!(response.body(), "custom endpoint_not_declared");
+    }
+
+    #[tokio::test]
+    async fn a_client_behind_a_proxy_written_as_mapped_ipv6_is_filtered_as_itself() {
+        // NOTIFIER_OPERATOR may call from 192.0.2.x, where the proxy is; its client is not.
+        for proxy in ["::ffff:192.0.2.1", "192.0.2.1"] {
+            let access = ManagedAccess::builder("rs-notifier", endpoints())
+                .admin_url("http://127.0.0.1:9")
+                .system_tokens(TokenIssuer::development())
+                .projects(["project1"])
+                .trusted_proxies(TrustedProxies::new([proxy]).unwrap())
+                .build()
+                .unwrap();
+            install_project1(&access);
+            let mut request = Request::put("/rule")
+                .header("x-forwarded-for", "203.0.113.9")
+                .body(String::new())
+                .unwrap();
+            request
+                .extensions_mut()
+                .insert(operator("project1").unwrap());
+            request.extensions_mut().insert(ConnectInfo(SocketAddr::new(
+                "192.0.2.1".parse().unwrap(),
+                1,
+            )));
+            let response = access
+                .layer()
+                .layer(service_fn(|_: Request<String>| async {
+                    Ok::<_, Infallible>(Response::new("ran".to_owned()))
+                }))
+                .oneshot(request)
+                .await
+                .unwrap();
+            assert_eq!(
+                response.extensions().get::<AuthError>(),
+                Some(&AuthError::AddressNotAllowed),
+                "proxy written {proxy}"
+            );
+        }
     }
 }

@@ -45,6 +45,14 @@
 //! default roles through the native hierarchy, and the logs say so; a refresh that fails keeps
 //! the last good rights; [`ManagedAccessBuilder::strict`] refuses instead, as REGARDS does.
 //! [`ManagedAccess::health`] tells where each project stands.
+//!
+//! What rs-admin and administrators send is bounded: answers by size (each, and all of one
+//! refresh together), roles by count, and each role's address patterns by count, length and
+//! compiled size ([`MAX_PATTERNS_PER_ROLE`], [`MAX_PATTERN_LENGTH`], [`MAX_PATTERN_PROGRAM`],
+//! [`MAX_ROLE_PROGRAM`], [`MAX_PATTERNS_PER_PROJECT`]). Patterns are compiled on a blocking
+//! thread, once while they do not change. A role whose patterns are refused is refused
+//! everywhere until an administrator fixes them, and the refresh logs why; the other roles
+//! keep working.
 
 mod access;
 mod address;
@@ -56,19 +64,26 @@ mod endpoint;
 mod error;
 #[cfg(test)]
 mod fixtures;
+#[doc(hidden)]
+pub mod fuzzing;
 mod health;
 mod layer;
+mod patterns;
 mod rights;
 mod routes;
 
 pub use access::{
-    DEFAULT_ADMIN_TIMEOUT, DEFAULT_MAX_RESPONSE, DEFAULT_REFRESH_PERIOD, DEFAULT_REFRESH_TIMEOUT,
-    FIRST_RETRY_BACKOFF, MAX_PROJECTS, MAX_RETRY_BACKOFF, ManagedAccess, ManagedAccessBuilder,
-    Refresher,
+    DEFAULT_ADMIN_TIMEOUT, DEFAULT_MAX_REFRESH_SIZE, DEFAULT_MAX_RESPONSE, DEFAULT_REFRESH_PERIOD,
+    DEFAULT_REFRESH_TIMEOUT, FIRST_RETRY_BACKOFF, MAX_PROJECTS, MAX_RETRY_BACKOFF, ManagedAccess,
+    ManagedAccessBuilder, Refresher,
 };
 pub use address::{ClientAddr, ForwardedHeader, TrustedProxies};
 pub use endpoint::{Endpoint, Endpoints, ResourceAccess};
 pub use error::{AdminError, ManagedConfigError};
 pub use health::{Health, ProjectHealth, RightsSource};
 pub use layer::{ManagedAccessLayer, ManagedAccessService};
+pub use patterns::{
+    MAX_PATTERN_LENGTH, MAX_PATTERN_PROGRAM, MAX_PATTERNS_PER_PROJECT, MAX_PATTERNS_PER_ROLE,
+    MAX_ROLE_PROGRAM,
+};
 pub use routes::Routes;

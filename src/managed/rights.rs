@@ -5,13 +5,14 @@
 //! granted (a bit per declared endpoint) and the role's address filter.
 
 use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 use std::net::IpAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::SystemTime;
 
-use regex::{Regex, RegexBuilder};
-
 use super::address::any_address_text;
-use super::endpoint::Endpoints;
+use super::patterns::{AddressPatterns, MAX_PATTERNS_PER_PROJECT, MAX_PATTERNS_PER_ROLE, Refusal};
 use crate::AuthError;
 use crate::role::{Role, RoleHierarchy};
 
@@ -24,11 +25,47 @@ pub(crate) struct AdminRole {
     pub(crate) authorized_addresses: Vec<String>,
 }
 
-/// An endpoint a role is granted, as rs-admin lists it (`GET /roles/{role}/resources/{ms}`).
+impl AdminRole {
+    /// The name REGARDS reads this role's grants under (`GET /roles/{name}/resources/{ms}`):
+    /// its name with one `ROLE_` prefix taken off, as `RoleAuthority.getRoleName` gives it.
+    /// `ROLE_X`'s own grants are never read: rs-admin's `X`'s are, as by REGARDS.
+    pub(crate) fn grants_name(&self) -> &str {
+        self.name.strip_prefix("ROLE_").unwrap_or(&self.name)
+    }
+}
+
+/// The endpoints one role is granted: bit `i` set for declared endpoint `i`.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct AdminResource {
-    pub(crate) resource: String,
-    pub(crate) verb: String,
+pub(crate) struct GrantSet {
+    words: Box<[u64]>,
+}
+
+impl GrantSet {
+    /// No endpoint, out of `endpoints` declared.
+    pub(crate) fn empty(endpoints: usize) -> Self {
+        GrantSet {
+            words: vec![0; endpoints.div_ceil(64)].into_boxed_slice(),
+        }
+    }
+
+    /// Grants endpoint `index`.
+    pub(crate) fn insert(&mut self, index: usize) {
+        if let Some(word) = self.words.get_mut(index / 64) {
+            *word |= 1 << (index % 64);
+        }
+    }
+
+    pub(crate) fn contains(&self, index: usize) -> bool {
+        self.words
+            .get(index / 64)
+            .is_some_and(|word| word & (1 << (index % 64)) != 0)
+    }
+
+    fn union(&mut self, other: &GrantSet) {
+        for (word, other) in self.words.iter_mut().zip(other.words.iter()) {
+            *word |= other;
+        }
+    }
 }
 
 /// The administered rights of one project, for this service's endpoints.
@@ -43,79 +80,136 @@ pub(crate) struct ProjectRights {
 
 #[derive(Debug)]
 struct RoleRights {
-    /// Bit `i` set: the role is granted endpoint `i`.
-    granted: Box<[u64]>,
-    addresses: Addresses,
+    granted: GrantSet,
+    addresses: Arc<AddressFilter>,
 }
 
-/// A role's address filter (REGARDS' `authorizedAddresses`).
+/// A role's address filter (REGARDS' `authorizedAddresses`), with the patterns it was compiled
+/// from, so that the next refresh reuses it while administrators leave them unchanged.
 #[derive(Debug)]
-enum Addresses {
-    /// No restriction.
-    Anywhere,
-    /// The client address must match this: the administrators' patterns as one alternation,
-    /// each matching the whole address.
-    Only(Regex),
-    /// An administrator wrote a pattern that does not compile: the role is refused everywhere
-    /// until it is fixed (failing closed), and the refresh logged it.
-    Invalid,
+struct AddressFilter {
+    patterns: Vec<String>,
+    /// `Ok(None)`: no restriction. `Err`: the patterns are refused (invalid or over budget):
+    /// the role is refused everywhere until an administrator fixes them (failing closed).
+    compiled: Result<Option<AddressPatterns>, Refusal>,
 }
 
-/// How much memory one role's patterns may take once compiled. Patterns come from
-/// administrators over HTTP; a few KiB of text cannot legitimately need more.
-const PATTERN_SIZE_LIMIT: usize = 1 << 20;
+impl AddressFilter {
+    fn compile(patterns: Vec<String>) -> Self {
+        let compiled = if patterns.is_empty() {
+            Ok(None)
+        } else {
+            AddressPatterns::compile(&patterns).map(Some)
+        };
+        AddressFilter { patterns, compiled }
+    }
 
-/// What the names of one role gather: its grants (a bit per endpoint), its address patterns,
-/// and the names it goes by.
-type Pool<'a> = (Box<[u64]>, Vec<&'a str>, Vec<&'a str>);
+    fn refused(patterns: Vec<String>, refusal: Refusal) -> Self {
+        AddressFilter {
+            patterns,
+            compiled: Err(refusal),
+        }
+    }
+}
 
 /// What a refresh found worth a log line.
 #[derive(Debug, Default, PartialEq, Eq)]
 pub(crate) struct BuildReport {
-    /// Roles whose address patterns do not compile.
-    pub(crate) invalid_patterns: Vec<String>,
-    /// Grants of endpoints this service does not declare (registered by an older version).
-    pub(crate) unknown_endpoints: usize,
+    /// Roles whose address patterns are refused, and why.
+    pub(crate) refused_patterns: Vec<(String, Refusal)>,
+    /// Roles whose address patterns were compiled (the others' were reused or absent).
+    pub(crate) compiled: usize,
+}
+
+/// The names of one role (`X` and `ROLE_X`), gathered: its grants and its address patterns.
+struct Pooled<'a> {
+    role: Role,
+    names: Vec<&'a str>,
+    granted: GrantSet,
+    patterns: Vec<String>,
 }
 
 impl ProjectRights {
-    /// The rights from rs-admin's roles and, per role name, the endpoints it is granted.
+    /// The rights from rs-admin's `roles` and, per [grants name](AdminRole::grants_name), the
+    /// endpoints it is granted, out of `endpoints` declared (a role absent from `grants` is
+    /// granted nothing). Address patterns the `previous` rights compiled are reused when a
+    /// role's did not change; the others are compiled, within the budgets of
+    /// [`patterns`](super::patterns): a few microseconds each, yet callers on an async runtime
+    /// run this on a blocking thread. `None` if `abandoned` is set meanwhile (the refresh
+    /// waiting for it gave up).
     pub(crate) fn build(
-        endpoints: &Endpoints,
+        endpoints: usize,
         roles: &[AdminRole],
-        grants: &HashMap<String, Vec<AdminResource>>,
+        grants: &HashMap<String, GrantSet>,
+        previous: Option<&ProjectRights>,
         fetched_at: SystemTime,
-    ) -> (Self, BuildReport) {
-        let words = endpoints.len().div_ceil(64);
+        abandoned: &AtomicBool,
+    ) -> Option<(Self, BuildReport)> {
         let mut report = BuildReport::default();
         // Names that are the same role (`X` and `ROLE_X`, as REGARDS' RoleAuthority reads them)
-        // pool their grants and their address patterns, as REGARDS' authorities do.
-        let mut pooled: HashMap<Role, Pool<'_>> = HashMap::with_capacity(roles.len());
+        // pool their grants and their address patterns, as REGARDS' authorities do. In rs-admin's
+        // order, so that the project's pattern budget goes to the same roles every time.
+        let mut pooled: Vec<Pooled<'_>> = Vec::with_capacity(roles.len());
+        let mut index: HashMap<Role, usize> = HashMap::with_capacity(roles.len());
         for role in roles {
-            let (granted, patterns, names) = pooled
-                .entry(Role::from_name(&role.name))
-                .or_insert_with(|| (vec![0u64; words].into_boxed_slice(), Vec::new(), Vec::new()));
-            for resource in grants.get(&role.name).into_iter().flatten() {
-                match endpoints.position(&resource.verb, &resource.resource) {
-                    Some(index) => granted[index / 64] |= 1 << (index % 64),
-                    None => report.unknown_endpoints += 1,
+            let at = match index.entry(Role::from_name(&role.name)) {
+                Entry::Occupied(entry) => *entry.get(),
+                Entry::Vacant(entry) => {
+                    pooled.push(Pooled {
+                        role: entry.key().clone(),
+                        names: Vec::new(),
+                        granted: GrantSet::empty(endpoints),
+                        patterns: Vec::new(),
+                    });
+                    *entry.insert(pooled.len() - 1)
                 }
+            };
+            let pool = &mut pooled[at];
+            if let Some(granted) = grants.get(role.grants_name()) {
+                pool.granted.union(granted);
             }
-            patterns.extend(role.authorized_addresses.iter().map(String::as_str));
-            names.push(&role.name);
+            pool.patterns
+                .extend(role.authorized_addresses.iter().cloned());
+            pool.names.push(&role.name);
         }
-        let by_role = pooled
-            .into_iter()
-            .map(|(role, (granted, patterns, names))| {
-                let addresses = compile(&patterns).unwrap_or_else(|| {
-                    report
-                        .invalid_patterns
-                        .extend(names.iter().map(|&name| name.to_owned()));
-                    Addresses::Invalid
-                });
-                (role, RoleRights { granted, addresses })
-            })
-            .collect();
+        let mut patterns_left = MAX_PATTERNS_PER_PROJECT;
+        let mut by_role = HashMap::with_capacity(pooled.len());
+        for Pooled {
+            role,
+            names,
+            granted,
+            patterns,
+        } in pooled
+        {
+            if abandoned.load(Ordering::Relaxed) {
+                return None;
+            }
+            // Only patterns actually compiled (or reused) count against the project's budget:
+            // a role refused before any work does not take other roles' share.
+            let addresses = if patterns.len() > MAX_PATTERNS_PER_ROLE {
+                Arc::new(AddressFilter::refused(patterns, Refusal::TooMany))
+            } else if patterns.len() > patterns_left {
+                Arc::new(AddressFilter::refused(patterns, Refusal::ProjectBudget))
+            } else {
+                patterns_left -= patterns.len();
+                let reused = previous
+                    .and_then(|previous| previous.roles.get(&role))
+                    .filter(|previous| previous.addresses.patterns == patterns)
+                    .map(|previous| previous.addresses.clone());
+                reused.unwrap_or_else(|| {
+                    if !patterns.is_empty() {
+                        report.compiled += 1;
+                    }
+                    Arc::new(AddressFilter::compile(patterns))
+                })
+            };
+            if let Err(refusal) = addresses.compiled {
+                report
+                    .refused_patterns
+                    .extend(names.iter().map(|&name| (name.to_owned(), refusal)));
+            }
+            by_role.insert(role, RoleRights { granted, addresses });
+        }
         let parents = roles
             .iter()
             .filter(|role| !role.native)
@@ -126,7 +220,7 @@ impl ProjectRights {
             parents,
             fetched_at,
         };
-        (rights, report)
+        Some((rights, report))
     }
 
     /// The custom roles and their parents.
@@ -140,28 +234,6 @@ impl ProjectRights {
     pub(crate) fn role_count(&self) -> usize {
         self.roles.len()
     }
-}
-
-/// Compiles a role's patterns as Java's `Pattern.matcher(address).matches()` reads them: each
-/// must match the whole address. `None` if one does not compile on its own, as it is written:
-/// only then is it wrapped, so that no pattern can close the group it is put in
-/// (`1)|(.*` is refused, as Java refuses it).
-fn compile(patterns: &[&str]) -> Option<Addresses> {
-    if patterns.is_empty() {
-        return Some(Addresses::Anywhere);
-    }
-    let build = |pattern: &str| {
-        RegexBuilder::new(pattern)
-            .size_limit(PATTERN_SIZE_LIMIT)
-            .dfa_size_limit(PATTERN_SIZE_LIMIT)
-            .build()
-            .ok()
-    };
-    for pattern in patterns {
-        build(pattern)?;
-    }
-    let alternation: Vec<String> = patterns.iter().map(|p| format!("(?:{p})")).collect();
-    build(&format!("^(?:{})$", alternation.join("|"))).map(Addresses::Only)
 }
 
 /// What the managed decision needs to know of a request.
@@ -210,12 +282,9 @@ pub(crate) fn decide(
         return Ok(());
     }
     let granted = match (rights, fallback) {
-        (Some(_), _) => role_rights.is_some_and(|role_rights| {
-            role_rights
-                .granted
-                .get(endpoint / 64)
-                .is_some_and(|word| word & (1 << (endpoint % 64)) != 0)
-        }),
+        (Some(_), _) => {
+            role_rights.is_some_and(|role_rights| role_rights.granted.contains(endpoint))
+        }
         (None, Fallback::Defaults(hierarchy)) => hierarchy.reaches(role, default_role),
         (None, Fallback::Refuse) => return Err(AuthError::RightsUnavailable),
     };
@@ -237,13 +306,13 @@ pub(crate) enum Fallback<'a> {
 }
 
 fn address_filter(
-    addresses: &Addresses,
+    addresses: &AddressFilter,
     client_address: impl FnOnce() -> Option<IpAddr>,
 ) -> Result<(), AuthError> {
-    let allowed = match addresses {
-        Addresses::Anywhere => true,
-        Addresses::Invalid => false,
-        Addresses::Only(patterns) => client_address()
+    let allowed = match &addresses.compiled {
+        Ok(None) => true,
+        Err(_) => false,
+        Ok(Some(patterns)) => client_address()
             .is_some_and(|address| any_address_text(address, |text| patterns.is_match(text))),
     };
     if allowed {
@@ -256,14 +325,10 @@ fn address_filter(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::managed::fixtures::{endpoints, grant, role};
+    use crate::managed::fixtures::{build, endpoints, grant, role};
 
-    fn rights(roles: &[AdminRole], grants: &[(&str, Vec<AdminResource>)]) -> ProjectRights {
-        let grants = grants
-            .iter()
-            .map(|(name, list)| ((*name).to_owned(), list.clone()))
-            .collect();
-        ProjectRights::build(&endpoints(), roles, &grants, SystemTime::UNIX_EPOCH).0
+    fn rights(roles: &[AdminRole], grants: &[(&str, Vec<(String, String)>)]) -> ProjectRights {
+        build(roles, grants, None).0
     }
 
     fn decide_for(
@@ -548,10 +613,15 @@ mod tests {
     #[test]
     fn invalid_pattern_denies_the_role_and_is_reported() {
         let roles = [role("EXPLOIT", &["(unclosed", r"192\.0\.2\.7"])];
-        let grants = HashMap::from([("EXPLOIT".to_owned(), vec![grant("GET", "/recipients")])]);
-        let (rights, report) =
-            ProjectRights::build(&endpoints(), &roles, &grants, SystemTime::UNIX_EPOCH);
-        assert_eq!(report.invalid_patterns, ["EXPLOIT"]);
+        let (rights, report) = build(
+            &roles,
+            &[("EXPLOIT", vec![grant("GET", "/recipients")])],
+            None,
+        );
+        assert_eq!(
+            report.refused_patterns,
+            [("EXPLOIT".to_owned(), Refusal::Invalid)]
+        );
         assert_eq!(
             decide_for(&Role::Exploit, 1, Some(&rights), "192.0.2.7"),
             Err(AuthError::AddressNotAllowed)
@@ -570,8 +640,11 @@ mod tests {
             Err(AuthError::AddressNotAllowed)
         );
         // A pattern whose compiled form is huge is refused, not built.
-        let huge = "(a|b|c|d){1000}".repeat(50);
-        assert_eq!(compile(&[&huge]).map(|_| ()), None);
+        let (_, report) = build(&[role("EXPLOIT", &["(a|b|c|d){1000}"])], &[], None);
+        assert_eq!(
+            report.refused_patterns,
+            [("EXPLOIT".to_owned(), Refusal::TooLarge)]
+        );
     }
 
     proptest::proptest! {
@@ -589,13 +662,13 @@ mod tests {
         ) {
             let patterns: Vec<&str> = patterns.iter().map(String::as_str).collect();
             let roles: Vec<AdminRole> = names.iter().map(|name| role(name, &patterns)).collect();
-            let granted: Vec<AdminResource> = verbs
+            let granted: Vec<(String, String)> = verbs
                 .iter()
                 .zip(&paths)
                 .map(|(verb, path)| grant(verb, path))
                 .chain([grant("GET", "/recipients")])
                 .collect();
-            let grants: Vec<(&str, Vec<AdminResource>)> =
+            let grants: Vec<(&str, Vec<(String, String)>)> =
                 names.iter().map(|name| (name.as_str(), granted.clone())).collect();
             let rights = rights(&roles, &grants);
             let client = std::net::Ipv4Addr::from(address).to_string();
@@ -621,33 +694,37 @@ mod tests {
     }
 
     #[test]
-    fn names_of_the_same_role_pool_their_grants_and_addresses() {
-        // rs-admin may list both `ADMIN` and a custom `ROLE_ADMIN`: both are REGARDS' ADMIN.
+    fn names_of_the_same_role_pool_their_addresses_and_share_the_bare_names_grants() {
+        // rs-admin may list both `ADMIN` and a custom `ROLE_ADMIN`: both are REGARDS' ADMIN,
+        // whose grants REGARDS reads under `ADMIN` (`RoleAuthority.getRoleName`).
         let rights = rights(
             &[
                 role("ADMIN", &[r"10\..*"]),
                 role("ROLE_ADMIN", &[r"192\.0\.2\..*"]),
             ],
-            &[
-                ("ADMIN", vec![grant("PUT", "/rule")]),
-                ("ROLE_ADMIN", vec![grant("GET", "/recipients")]),
-            ],
+            &[("ADMIN", vec![grant("PUT", "/rule")])],
         );
-        for (endpoint, address) in [
-            (0, "10.1.1.1"),
-            (1, "10.1.1.1"),
-            (0, "192.0.2.1"),
-            (1, "192.0.2.1"),
-        ] {
+        for address in ["10.1.1.1", "192.0.2.1"] {
+            assert_eq!(decide_for(&Role::Admin, 0, Some(&rights), address), Ok(()));
             assert_eq!(
-                decide_for(&Role::Admin, endpoint, Some(&rights), address),
-                Ok(())
+                decide_for(&Role::Admin, 1, Some(&rights), address),
+                Err(AuthError::InsufficientRole)
             );
         }
         assert_eq!(
-            decide_for(&Role::Admin, 1, Some(&rights), "203.0.113.1"),
+            decide_for(&Role::Admin, 0, Some(&rights), "203.0.113.1"),
             Err(AuthError::AddressNotAllowed)
         );
+    }
+
+    #[test]
+    fn grants_are_read_under_the_name_without_its_role_prefix() {
+        let name = |listed: &str| role(listed, &[]).grants_name().to_owned();
+        assert_eq!(name("CURATOR"), "CURATOR");
+        assert_eq!(name("ROLE_CURATOR"), "CURATOR");
+        assert_eq!(name("ROLE_ROLE_CURATOR"), "ROLE_CURATOR");
+        assert_eq!(name("ROLE_SYS_rs-catalog"), "SYS_rs-catalog");
+        assert_eq!(name("ROLE_"), "");
     }
 
     #[test]
@@ -677,26 +754,11 @@ mod tests {
     }
 
     #[test]
-    fn grants_of_undeclared_endpoints_are_counted_and_ignored() {
-        let grants = HashMap::from([(
-            "EXPLOIT".to_owned(),
-            vec![grant("GET", "/old"), grant("GET", "/recipients")],
-        )]);
-        let (rights, report) = ProjectRights::build(
-            &endpoints(),
-            &[role("EXPLOIT", &[])],
-            &grants,
-            SystemTime::UNIX_EPOCH,
-        );
-        assert_eq!(report.unknown_endpoints, 1);
-        assert_eq!(decide_for(&Role::Exploit, 1, Some(&rights), ""), Ok(()));
-    }
-
-    #[test]
     fn role_prefix_of_admin_names_is_the_same_role() {
+        // rs-admin's grants are read under `EXPLOIT`, as REGARDS reads them.
         let rights = rights(
             &[role("ROLE_EXPLOIT", &[])],
-            &[("ROLE_EXPLOIT", vec![grant("GET", "/recipients")])],
+            &[("EXPLOIT", vec![grant("GET", "/recipients")])],
         );
         // `ROLE_X` is `X`, as REGARDS' RoleAuthority reads it, in rs-admin's answers and in
         // tokens alike.
@@ -705,5 +767,116 @@ mod tests {
             decide_for(&Role::from_name("ROLE_EXPLOIT"), 1, Some(&rights), ""),
             Ok(())
         );
+    }
+
+    #[test]
+    fn unchanged_patterns_are_reused_across_refreshes() {
+        let roles = [
+            role("EXPLOIT", &[r"10\..*"]),
+            role("ADMIN", &[r"192\.0\.2\..*"]),
+        ];
+        let (first, report) = build(&roles, &[], None);
+        assert_eq!(report.compiled, 2);
+        let changed = [
+            role("EXPLOIT", &[r"10\..*"]),
+            role("ADMIN", &[r"198\.51\.100\..*"]),
+        ];
+        let (second, report) = build(&changed, &[], Some(&first));
+        assert_eq!(report.compiled, 1, "only ADMIN's patterns changed");
+        let filter = |rights: &ProjectRights, role: &Role| rights.roles[role].addresses.clone();
+        assert!(Arc::ptr_eq(
+            &filter(&first, &Role::Exploit),
+            &filter(&second, &Role::Exploit)
+        ));
+        assert!(!Arc::ptr_eq(
+            &filter(&first, &Role::Admin),
+            &filter(&second, &Role::Admin)
+        ));
+        assert_eq!(
+            decide_for(&Role::Admin, 2, Some(&second), "198.51.100.4"),
+            Ok(())
+        );
+    }
+
+    #[test]
+    fn a_role_over_budget_is_refused_and_the_others_keep_working() {
+        let too_many: Vec<String> = (0..=MAX_PATTERNS_PER_ROLE)
+            .map(|i| format!(r"10\.0\.0\.{i}"))
+            .collect();
+        let too_many: Vec<&str> = too_many.iter().map(String::as_str).collect();
+        let (rights, report) = build(
+            &[
+                role("EXPLOIT", &too_many),
+                role("ADMIN", &[r"10\..*"]),
+                role("NOTIFIER_OPERATOR", &["(a|b|c|d){1000}"]),
+            ],
+            &[
+                ("EXPLOIT", vec![grant("GET", "/recipients")]),
+                ("ADMIN", vec![grant("GET", "/recipients")]),
+            ],
+            None,
+        );
+        assert_eq!(
+            report.refused_patterns,
+            [
+                ("EXPLOIT".to_owned(), Refusal::TooMany),
+                ("NOTIFIER_OPERATOR".to_owned(), Refusal::TooLarge)
+            ]
+        );
+        assert_eq!(
+            decide_for(&Role::Exploit, 1, Some(&rights), "10.0.0.1"),
+            Err(AuthError::AddressNotAllowed)
+        );
+        assert_eq!(
+            decide_for(&Role::Admin, 1, Some(&rights), "10.0.0.1"),
+            Ok(())
+        );
+    }
+
+    #[test]
+    fn the_project_pattern_budget_goes_to_roles_in_rs_admins_order() {
+        let full: Vec<String> = (0..MAX_PATTERNS_PER_ROLE)
+            .map(|i| format!(r"10\.0\.0\.{i}"))
+            .collect();
+        let full: Vec<&str> = full.iter().map(String::as_str).collect();
+        let roles_within_budget = MAX_PATTERNS_PER_PROJECT / MAX_PATTERNS_PER_ROLE;
+        let names: Vec<String> = (0..=roles_within_budget)
+            .map(|i| format!("ROLE{i}"))
+            .collect();
+        // A role refused before any work (too many patterns) takes nothing from the others.
+        let mut roles = vec![role("GREEDY", &[r"10\..*"; MAX_PATTERNS_PER_ROLE + 1])];
+        roles.extend(names.iter().map(|name| role(name, &full)));
+        let (rights, report) = build(&roles, &[], None);
+        let last = names.last().unwrap().clone();
+        assert_eq!(
+            report.refused_patterns,
+            [
+                ("GREEDY".to_owned(), Refusal::TooMany),
+                (last.clone(), Refusal::ProjectBudget)
+            ]
+        );
+        for name in &names[..roles_within_budget] {
+            let role = Role::from_name(name);
+            assert_eq!(decide_for(&role, 2, Some(&rights), "10.0.0.3"), Ok(()));
+        }
+        assert_eq!(
+            decide_for(&Role::from_name(&last), 2, Some(&rights), "10.0.0.3"),
+            Err(AuthError::AddressNotAllowed)
+        );
+    }
+
+    #[test]
+    fn an_abandoned_build_stops_before_compiling() {
+        let declared = endpoints();
+        let abandoned = AtomicBool::new(true);
+        let built = ProjectRights::build(
+            declared.len(),
+            &[role("EXPLOIT", &[r"10\..*"])],
+            &HashMap::new(),
+            None,
+            SystemTime::UNIX_EPOCH,
+            &abandoned,
+        );
+        assert!(built.is_none());
     }
 }
