@@ -7,8 +7,8 @@ use http::{Request, Response};
 use tower_layer::Layer;
 use tower_service::Service;
 
-use super::access::Shared;
 use super::rights::{Caller, Fallback, decide};
+use super::state::Shared;
 use crate::AuthError;
 use crate::claims::Claims;
 use crate::future::ResponseFuture;

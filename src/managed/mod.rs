@@ -60,6 +60,8 @@ mod admin;
 #[cfg(feature = "amqp")]
 #[cfg_attr(docsrs, doc(cfg(feature = "amqp")))]
 pub mod amqp;
+mod backoff;
+mod builder;
 mod endpoint;
 mod error;
 #[cfg(test)]
@@ -69,15 +71,17 @@ pub mod fuzzing;
 mod health;
 mod layer;
 mod patterns;
+mod refresher;
 mod rights;
 mod routes;
+mod state;
 
-pub use access::{
-    DEFAULT_ADMIN_TIMEOUT, DEFAULT_MAX_REFRESH_SIZE, DEFAULT_MAX_RESPONSE, DEFAULT_REFRESH_PERIOD,
-    DEFAULT_REFRESH_TIMEOUT, FIRST_RETRY_BACKOFF, MAX_PROJECTS, MAX_RETRY_BACKOFF, ManagedAccess,
-    ManagedAccessBuilder, Refresher,
-};
+pub use access::ManagedAccess;
 pub use address::{ClientAddr, ForwardedHeader, TrustedProxies};
+pub use builder::{
+    DEFAULT_ADMIN_TIMEOUT, DEFAULT_MAX_REFRESH_SIZE, DEFAULT_MAX_RESPONSE, DEFAULT_REFRESH_TIMEOUT,
+    ManagedAccessBuilder,
+};
 pub use endpoint::{Endpoint, Endpoints, ResourceAccess};
 pub use error::{AdminError, ManagedConfigError};
 pub use health::{Health, ProjectHealth, RightsSource};
@@ -86,4 +90,6 @@ pub use patterns::{
     MAX_PATTERN_LENGTH, MAX_PATTERN_PROGRAM, MAX_PATTERNS_PER_PROJECT, MAX_PATTERNS_PER_ROLE,
     MAX_ROLE_PROGRAM,
 };
+pub use refresher::{DEFAULT_REFRESH_PERIOD, FIRST_RETRY_BACKOFF, MAX_RETRY_BACKOFF, Refresher};
 pub use routes::Routes;
+pub use state::MAX_PROJECTS;

@@ -24,6 +24,7 @@ use super::management;
 use super::message::{self, Dropped, Event, project_name};
 use super::topology::{self, EventKind, INSTANCE_VHOST, VhostMode};
 use crate::client::HttpTransport;
+use crate::managed::backoff::Backoff;
 use crate::managed::{MAX_PROJECTS, ManagedAccess};
 
 /// How often the projects served are looked at, for projects added by other means than an
@@ -216,7 +217,7 @@ impl LinkKind {
 /// Keeps one virtual host's link up: connects, declares, consumes; after a loss, waits and does
 /// it again.
 async fn keep_linked(state: Arc<ListenerState>, vhost: String, kind: LinkKind) {
-    let mut backoff = Backoff::default();
+    let mut backoff = Backoff::new(FIRST_RECONNECT_BACKOFF, MAX_RECONNECT_BACKOFF);
     loop {
         let lost = link(&state, &vhost, kind, &mut backoff).await;
         state.record_lost(&vhost, &lost);
@@ -246,7 +247,7 @@ async fn link(
             return error;
         }
     };
-    *backoff = Backoff::default();
+    backoff.reset();
     state.record_connected(vhost);
     if kind == LinkKind::Projects {
         // Whatever happened while the link was down is unknown: read every project it carries.
@@ -573,48 +574,6 @@ impl ListenerState {
                 .zip(&self.dropped)
                 .map(|(reason, count)| (*reason, count.load(Ordering::Relaxed)))
                 .collect(),
-        }
-    }
-}
-
-/// Exponential backoff from [`FIRST_RECONNECT_BACKOFF`] to [`MAX_RECONNECT_BACKOFF`], each wait
-/// drawn between half and all of its step, so that instances that lost the broker together do
-/// not come back in step.
-#[derive(Default)]
-struct Backoff {
-    failures: u32,
-}
-
-impl Backoff {
-    fn next(&mut self) -> Duration {
-        let step = FIRST_RECONNECT_BACKOFF
-            .saturating_mul(1 << self.failures.min(16))
-            .min(MAX_RECONNECT_BACKOFF);
-        self.failures = self.failures.saturating_add(1);
-        step.mul_f64(0.5 + jitter_fraction() / 2.0)
-    }
-}
-
-/// A number in [0, 1) that differs between processes and calls (std's randomly keyed hasher).
-fn jitter_fraction() -> f64 {
-    use std::hash::{BuildHasher, RandomState};
-    let bits = RandomState::new().hash_one(std::time::Instant::now());
-    (bits >> 11) as f64 / (1u64 << 53) as f64
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn reconnection_backoff_doubles_with_jitter_up_to_the_cap() {
-        let mut backoff = Backoff::default();
-        for attempt in 0..12 {
-            let wait = backoff.next();
-            let step = FIRST_RECONNECT_BACKOFF
-                .saturating_mul(1 << attempt)
-                .min(MAX_RECONNECT_BACKOFF);
-            assert!(wait >= step / 2 && wait <= step, "{attempt}: {wait:?}");
         }
     }
 }
