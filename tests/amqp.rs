@@ -16,9 +16,10 @@ mod reply;
 #[path = "../examples/notifier.rs"]
 mod notifier;
 
+use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use axum::Router;
@@ -29,7 +30,7 @@ use lapin::{BasicProperties, Connection, ConnectionProperties};
 use regards_auth::managed::amqp::{
     AmqpConfig, Dropped, EventListener, EventPublisher, RegardsEvent, VhostMode,
 };
-use regards_auth::managed::{ManagedAccess, Refresher};
+use regards_auth::managed::{BrokerLink, DEFAULT_SAFETY_REFRESH_PERIOD, ManagedAccess, Refresher};
 use regards_auth::{REGARDS_DEVELOPMENT_KEY, Role, TokenIssuer, Verifier};
 use tokio::net::TcpListener;
 
@@ -65,6 +66,14 @@ async fn eventually(what: &str, limit: Duration, mut check: impl AsyncFnMut() ->
     }
 }
 
+fn development_verifier() -> Verifier {
+    Verifier::builder()
+        .hs512(REGARDS_DEVELOPMENT_KEY)
+        .allow_development_key()
+        .build()
+        .unwrap()
+}
+
 fn serve(listener: TcpListener, router: Router) {
     tokio::spawn(async move {
         let app = router.into_make_service_with_connect_info::<SocketAddr>();
@@ -79,6 +88,8 @@ struct Stack {
     issuer: TokenIssuer,
     client: HttpClient,
     role_reads: Arc<AtomicU64>,
+    /// Reads of GET /roles by the microservice their system token names.
+    role_reads_by: Arc<Mutex<HashMap<String, u64>>>,
     _demo: regards_demo::Demo,
 }
 
@@ -103,15 +114,28 @@ impl Stack {
         let issuer = config.issuer.clone();
         let demo = regards_demo::demo(config, RightsEvents::with_broker(EventPublisher::new(amqp)));
         let role_reads = Arc::new(AtomicU64::new(0));
-        let counter = role_reads.clone();
+        let role_reads_by = Arc::new(Mutex::new(HashMap::new()));
+        let (counter, by_subject) = (role_reads.clone(), role_reads_by.clone());
+        let verifier = Arc::new(development_verifier());
         let router = demo.router.clone().layer(axum::middleware::from_fn(
             move |request: axum::extract::Request, next: axum::middleware::Next| {
-                let counter = counter.clone();
+                let (counter, by_subject) = (counter.clone(), by_subject.clone());
+                let verifier = verifier.clone();
                 async move {
                     if request.method() == Method::GET
                         && request.uri().path() == "/api/v1/rs-admin/roles"
                     {
                         counter.fetch_add(1, Ordering::Relaxed);
+                        let subject = request
+                            .headers()
+                            .get("authorization")
+                            .and_then(|value| value.to_str().ok())
+                            .and_then(|value| value.strip_prefix("Bearer "))
+                            .and_then(|token| verifier.verify(token).ok())
+                            .map(|claims| claims.sub().to_owned());
+                        if let Some(subject) = subject {
+                            *by_subject.lock().unwrap().entry(subject).or_default() += 1;
+                        }
                     }
                     next.run(request).await
                 }
@@ -132,8 +156,15 @@ impl Stack {
             issuer,
             client: client(),
             role_reads,
+            role_reads_by,
             _demo: demo,
         }
+    }
+
+    /// How many times `microservice` read GET /roles.
+    fn role_reads_by(&self, microservice: &str) -> u64 {
+        let reads = self.role_reads_by.lock().unwrap();
+        reads.get(microservice).copied().unwrap_or(0)
     }
 
     fn admin_url(&self) -> String {
@@ -222,12 +253,10 @@ impl Instance {
         let listener = EventListener::start(&access, config).unwrap();
         let server = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", server.local_addr().unwrap());
-        let verifier = Verifier::builder()
-            .hs512(REGARDS_DEVELOPMENT_KEY)
-            .allow_development_key()
-            .build()
-            .unwrap();
-        serve(server, notifier::app(router, access.clone(), verifier));
+        serve(
+            server,
+            notifier::app(router, access.clone(), development_verifier()),
+        );
         let instance = Instance {
             base,
             access,
@@ -322,6 +351,45 @@ async fn changes_reach_every_instance_without_a_poll(mode: VhostMode, namespace:
             instance.access.projects().contains(&"project9".to_owned())
         })
         .await;
+    }
+
+    // A project deleted, announced by rs-admin-instance: not served any more, its rights gone,
+    // though the operator was granted PUT /rule there.
+    stack.grant(put_rule).await;
+    every_instance_answers(&instances, &operator, StatusCode::OK).await;
+    publisher
+        .publish(
+            "",
+            &RegardsEvent::TenantDeleted {
+                tenant: "project1".into(),
+            },
+        )
+        .await
+        .unwrap();
+    for instance in &instances {
+        eventually("the deleted project is not served", WAIT, async || {
+            !instance.access.projects().contains(&"project1".to_owned())
+        })
+        .await;
+        let health = instance.access.health();
+        assert!(health.projects.iter().all(|p| p.project != "project1"));
+        assert!(instance.access.hierarchy("project1").is_none());
+    }
+    // Decided as a project never served: a custom role gets 403.
+    every_instance_answers(&instances, &operator, StatusCode::FORBIDDEN).await;
+    if mode == VhostMode::Multi {
+        // Its virtual host's link is closed (REGARDS' subscriber drops the tenant too).
+        for instance in &instances {
+            eventually("the project's link is closed", WAIT, async || {
+                let health = instance.listener.health();
+                health
+                    .links
+                    .iter()
+                    .all(|link| link.vhost != "regards.project1")
+                    && health.connected
+            })
+            .await;
+        }
     }
 }
 
@@ -588,6 +656,10 @@ async fn a_broker_stopped_and_started_again_is_caught_up_with() {
         !instance.listener.health().connected
     })
     .await;
+    // Events may be missed: the periodic refresh is back to its own period.
+    let health = instance.access.health();
+    assert_eq!(health.broker_link, BrokerLink::Disconnected);
+    assert_eq!(health.refresh_period, NO_POLL);
     // rs-admin's event is lost with the broker; the instance serves with what it knew.
     stack.revoke(put_rule).await;
     assert_eq!(instance.put_rule(&operator).await, StatusCode::OK);
@@ -599,6 +671,9 @@ async fn a_broker_stopped_and_started_again_is_caught_up_with() {
         instance.listener.health().connected
     })
     .await;
+    let health = instance.access.health();
+    assert_eq!(health.broker_link, BrokerLink::Connected);
+    assert_eq!(health.refresh_period, DEFAULT_SAFETY_REFRESH_PERIOD);
     every_instance_answers(
         std::slice::from_ref(&instance),
         &operator,
@@ -613,6 +688,101 @@ async fn a_broker_stopped_and_started_again_is_caught_up_with() {
             .iter()
             .all(|link| link.connections >= 2)
     );
+}
+
+/// While the broker link is up, events bring every change and the periodic refresh waits its
+/// safety period (an hour here); without a listener, or with its broker unreachable, it reads
+/// rs-admin every refresh period (200 ms here), and goes back to it as soon as the link goes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_periodic_refresh_is_only_a_safety_net_while_the_broker_link_is_up() {
+    const PERIOD: Duration = Duration::from_millis(200);
+    const WINDOW: Duration = Duration::from_millis(1200);
+    let broker = broker_or_skip!();
+    let _shared = broker.shared().await;
+    let stack = Stack::start(broker, VhostMode::Single, "period").await;
+    let (_, endpoints) = notifier::routes().build().unwrap();
+    let access = ManagedAccess::builder("rs-period", endpoints)
+        .admin_url(stack.admin_url())
+        .system_tokens(TokenIssuer::development())
+        .projects(["project1"])
+        .refresh_period(PERIOD)
+        .safety_refresh_period(NO_POLL)
+        .build()
+        .unwrap();
+    let _refresher = access.spawn();
+    eventually("rights read", READY, async || {
+        access.health().is_up_to_date()
+    })
+    .await;
+    let reads_in_window = async || {
+        let before = stack.role_reads_by("rs-period");
+        tokio::time::sleep(WINDOW).await;
+        stack.role_reads_by("rs-period") - before
+    };
+
+    // No listener: every 200 ms (six in the window, three at least on a loaded machine).
+    assert_eq!(access.health().broker_link, BrokerLink::Absent);
+    assert_eq!(access.health().refresh_period, PERIOD);
+    let reads = reads_in_window().await;
+    assert!(reads >= 3, "{reads} reads without a listener");
+
+    // A listener whose broker cannot be reached: still every 200 ms.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let unreachable = AmqpConfig::builder()
+        .url(format!("amqp://guest:guest@127.0.0.1:{closed}"))
+        .management("http", "127.0.0.1", closed)
+        .namespace("period")
+        .build()
+        .unwrap();
+    let listener = EventListener::start(&access, unreachable).unwrap();
+    let second = test_config(broker, VhostMode::Single, "period")
+        .build()
+        .unwrap();
+    assert!(
+        EventListener::start(&access, second).is_err(),
+        "one listener per access"
+    );
+    eventually("the link is reported down", WAIT, async || {
+        listener
+            .health()
+            .links
+            .iter()
+            .any(|link| link.last_error.is_some())
+    })
+    .await;
+    assert_eq!(access.health().broker_link, BrokerLink::Disconnected);
+    let reads = reads_in_window().await;
+    assert!(reads >= 3, "{reads} reads with the broker unreachable");
+    drop(listener);
+
+    // The link up: no read of its own for the safety period.
+    let config = test_config(broker, VhostMode::Single, "period")
+        .instance_identifier("period")
+        .build()
+        .unwrap();
+    let listener = EventListener::start(&access, config).unwrap();
+    eventually("the link is up", READY, async || {
+        access.health().broker_link == BrokerLink::Connected
+    })
+    .await;
+    assert_eq!(access.health().refresh_period, NO_POLL);
+    // The full refresh the link asks for when it connects, and any read already under way.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(
+        reads_in_window().await,
+        0,
+        "no periodic read while the link is up"
+    );
+
+    // The listener gone: every 200 ms again, at once.
+    drop(listener);
+    assert_eq!(access.health().broker_link, BrokerLink::Absent);
+    let reads = reads_in_window().await;
+    assert!(reads >= 3, "{reads} reads once the listener is gone");
 }
 
 /// The fixtures written by Jackson and Gson from REGARDS-shaped classes
@@ -776,8 +946,8 @@ async fn the_listener_follows_regards_own_bytes() {
         .build()
         .unwrap();
     let instance = Instance::start(&stack, config).await;
-    let before = instance.listener.health().events;
     for (name, body, properties) in wire_fixtures() {
+        let before = instance.listener.health().events;
         let connection = Connection::connect(
             &format!("{}/{}", broker.url(), fixture_vhost(name)),
             ConnectionProperties::default(),
@@ -812,11 +982,18 @@ async fn the_listener_follows_regards_own_bytes() {
             .unwrap()
             .await
             .unwrap();
+        // One at a time: the events travel in different queues, in no set order.
+        eventually(&format!("{name} is followed"), WAIT, async || {
+            instance.listener.health().events > before
+        })
+        .await;
+        let project3 = instance.access.projects().contains(&"project3".to_owned());
+        match name {
+            "TenantCreatedEvent" => assert!(project3, "created"),
+            "TenantDeletedEvent" => assert!(!project3, "deleted"),
+            _ => {}
+        }
     }
-    eventually("every fixture is followed", WAIT, async || {
-        instance.listener.health().events >= before + 5
-    })
-    .await;
     let health = instance.listener.health();
     assert!(
         Dropped::ALL
@@ -824,5 +1001,4 @@ async fn the_listener_follows_regards_own_bytes() {
             .all(|reason| health.dropped(*reason) == 0),
         "{health:?}"
     );
-    assert!(instance.access.projects().contains(&"project3".to_owned()));
 }

@@ -80,9 +80,48 @@ impl ManagedAccess {
         }
         if self.shared.insert_project(project) {
             self.shared.log_new_projects(project);
-            self.shared.new_project.notify_one();
+            self.shared.projects_changed.notify_one();
         }
         Ok(())
+    }
+
+    /// Stops serving `project` (REGARDS' project deletion, `TenantDeletedEvent`, which
+    /// `amqp::EventListener` follows): its rights are dropped, its
+    /// background refresh stops, it leaves [`health`](Self::health), and its requests are then
+    /// decided as those of any project not served (403 to all but system roles, INSTANCE_ADMIN
+    /// and PROJECT_ADMIN). A refresh running for it meanwhile brings nothing back. Adding it
+    /// again later starts afresh: registration, then the declared defaults until rs-admin
+    /// answers.
+    ///
+    /// Returns whether `project` was served.
+    ///
+    /// ```
+    /// # use regards_auth::{Role, TokenIssuer};
+    /// # use regards_auth::managed::{Endpoint, Endpoints, ManagedAccess, ResourceAccess};
+    /// # use http::Method;
+    /// # let endpoints = Endpoints::new([Endpoint::new(Method::PUT, "/rule", "RuleController",
+    /// #     ResourceAccess::new("Import a notification rule", Role::ProjectAdmin))]).unwrap();
+    /// let access = ManagedAccess::builder("rs-notifier", endpoints)
+    ///     .admin_url("http://rs-admin:9011")
+    ///     .system_tokens(TokenIssuer::development())
+    ///     .projects(["project1", "project2"])
+    ///     .build()?;
+    /// assert!(access.remove_project("project2"));
+    /// assert_eq!(access.projects(), ["project1"]);
+    /// assert!(!access.remove_project("project2"));
+    /// # Ok::<(), regards_auth::managed::ManagedConfigError>(())
+    /// ```
+    pub fn remove_project(&self, project: &str) -> bool {
+        if !self.shared.remove_project(project) {
+            return false;
+        }
+        tracing::info!(
+            microservice = self.microservice(),
+            project,
+            "project no longer served: its rights are dropped"
+        );
+        self.shared.projects_changed.notify_one();
+        true
     }
 
     /// The projects served.
@@ -135,14 +174,18 @@ impl ManagedAccess {
     /// A project not served is refused with [`AdminError::UnknownProject`]. The whole read is
     /// bounded by the refresh timeout ([`ManagedAccessBuilder::refresh_timeout`](super::ManagedAccessBuilder::refresh_timeout)).
     pub async fn refresh(&self, project: &str) -> Result<(), AdminError> {
-        self.served(project)?;
-        let mut request = 0;
-        let mut lock = Arc::default();
+        let mut admitted = None;
         self.shared.update(project, |state| {
             state.refresh_requests += 1;
-            request = state.refresh_requests;
-            lock = state.refreshing.clone();
+            admitted = Some((
+                state.refresh_requests,
+                state.refreshing.clone(),
+                state.generation,
+            ));
         });
+        let Some((request, lock, generation)) = admitted else {
+            return Err(AdminError::UnknownProject);
+        };
         let _one_at_a_time = lock.lock().await;
         let mut started_after = 0;
         let mut covered = false;
@@ -163,7 +206,10 @@ impl ManagedAccess {
             Ok(rights) => {
                 let roles = rights.role_count();
                 let fetched_at = rights.fetched_at;
-                self.shared.swap(project, Some(Arc::new(rights)));
+                if !self.shared.install(project, generation, Arc::new(rights)) {
+                    // Removed while rs-admin was read: it stays removed.
+                    return Err(AdminError::UnknownProject);
+                }
                 self.shared.update(project, |state| {
                     if state.last_success.is_none() {
                         tracing::info!(microservice, project, roles, "rights read from rs-admin");
@@ -243,6 +289,8 @@ impl ManagedAccess {
             .collect();
         Health {
             microservice: self.microservice().to_owned(),
+            broker_link: *self.shared.broker_link.borrow(),
+            refresh_period: self.shared.refresh_period(),
             projects,
         }
     }
@@ -393,12 +441,17 @@ impl ManagedAccess {
     #[cfg(test)]
     pub(crate) fn install(&self, project: &str, rights: ProjectRights) {
         self.add_project(project).expect("a project name");
-        self.shared.swap(project, Some(Arc::new(rights)));
+        let generation = self
+            .state(project, |state| state.generation)
+            .expect("just added");
+        self.shared.install(project, generation, Arc::new(rights));
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use std::time::Duration;
+
     use super::*;
     use crate::TokenIssuer;
     use crate::managed::ManagedAccessBuilder;
@@ -418,5 +471,43 @@ mod tests {
         assert!(!health.projects[0].registered);
         let strict = builder().strict().build().unwrap().health();
         assert_eq!(strict.projects[0].rights, RightsSource::Refused);
+    }
+
+    #[cfg(feature = "amqp")]
+    #[test]
+    fn health_says_whether_events_arrive_and_the_refresh_period_that_follows() {
+        use crate::managed::{BrokerLink, DEFAULT_REFRESH_PERIOD, DEFAULT_SAFETY_REFRESH_PERIOD};
+        let access = builder().build().unwrap();
+        let health = access.health();
+        assert_eq!(health.broker_link, BrokerLink::Absent);
+        assert_eq!(health.refresh_period, DEFAULT_REFRESH_PERIOD);
+        assert!(access.shared.claim_broker_link());
+        assert!(
+            !access.shared.claim_broker_link(),
+            "one listener per access"
+        );
+        assert_eq!(access.health().broker_link, BrokerLink::Disconnected);
+        assert_eq!(access.health().refresh_period, DEFAULT_REFRESH_PERIOD);
+        access.shared.set_broker_link(BrokerLink::Connected);
+        let health = access.health();
+        assert_eq!(health.broker_link, BrokerLink::Connected);
+        assert_eq!(health.refresh_period, DEFAULT_SAFETY_REFRESH_PERIOD);
+        assert_eq!(DEFAULT_SAFETY_REFRESH_PERIOD, Duration::from_secs(600));
+        access.shared.set_broker_link(BrokerLink::Disconnected);
+        assert_eq!(access.health().refresh_period, Duration::from_secs(60));
+    }
+
+    #[test]
+    fn a_removed_project_added_again_starts_afresh() {
+        let access = builder().build().unwrap();
+        access
+            .shared
+            .update("project1", |state| state.registered = true);
+        assert!(access.remove_project("project1"));
+        assert!(access.health().projects.is_empty());
+        access.add_project("project1").unwrap();
+        let health = access.health();
+        assert_eq!(health.projects[0].rights, RightsSource::Defaults);
+        assert!(!health.projects[0].registered, "registered again");
     }
 }

@@ -8,8 +8,8 @@ use super::address::TrustedProxies;
 use super::admin::AdminClient;
 use super::endpoint::Endpoints;
 use super::error::ManagedConfigError;
-use super::refresher::DEFAULT_REFRESH_PERIOD;
-use super::state::{Settings, Shared};
+use super::refresher::{DEFAULT_REFRESH_PERIOD, DEFAULT_SAFETY_REFRESH_PERIOD};
+use super::state::{RefreshPeriods, Settings, Shared};
 use crate::TokenIssuer;
 use crate::client::HttpTransport;
 use crate::role::RoleHierarchy;
@@ -34,6 +34,7 @@ pub struct ManagedAccessBuilder {
     projects: Vec<String>,
     issuer: Option<TokenIssuer>,
     refresh_period: Duration,
+    safety_refresh_period: Duration,
     refresh_timeout: Duration,
     timeout: Duration,
     max_response: usize,
@@ -56,6 +57,7 @@ impl ManagedAccess {
             projects: Vec::new(),
             issuer: None,
             refresh_period: DEFAULT_REFRESH_PERIOD,
+            safety_refresh_period: DEFAULT_SAFETY_REFRESH_PERIOD,
             refresh_timeout: DEFAULT_REFRESH_TIMEOUT,
             timeout: DEFAULT_ADMIN_TIMEOUT,
             max_response: DEFAULT_MAX_RESPONSE,
@@ -100,11 +102,23 @@ impl ManagedAccessBuilder {
         self
     }
 
-    /// How often rights are read again (default [`DEFAULT_REFRESH_PERIOD`]). Without REGARDS'
-    /// AMQP events, a change made in rs-admin is followed within this period, or at once through
-    /// [`ManagedAccess::refresh`].
+    /// How often rights are read again while rs-admin's events do not reach the service
+    /// (default [`DEFAULT_REFRESH_PERIOD`], 60 s): without an `amqp::EventListener`, or while its
+    /// broker link is down. A change made in rs-admin is then followed within this period, or
+    /// at once through [`ManagedAccess::refresh`].
     pub fn refresh_period(mut self, period: Duration) -> Self {
         self.refresh_period = period;
+        self
+    }
+
+    /// How often rights are read again while an `amqp::EventListener` follows rs-admin's
+    /// events (default [`DEFAULT_SAFETY_REFRESH_PERIOD`], 10 minutes). Events bring every
+    /// change at once; this period only bounds how long an event lost in a way the listener
+    /// cannot see (a broker's bug, an operator purging a queue) may go unnoticed. When the link
+    /// is lost, the period goes back to [`refresh_period`](Self::refresh_period) from that
+    /// moment, and every project is read again once the link is back.
+    pub fn safety_refresh_period(mut self, period: Duration) -> Self {
+        self.safety_refresh_period = period;
         self
     }
 
@@ -189,6 +203,9 @@ impl ManagedAccessBuilder {
         if self.refresh_period.is_zero() {
             return Err(ManagedConfigError::ZeroSetting("the refresh period"));
         }
+        if self.safety_refresh_period.is_zero() {
+            return Err(ManagedConfigError::ZeroSetting("the safety refresh period"));
+        }
         if self.refresh_timeout.is_zero() {
             return Err(ManagedConfigError::ZeroSetting("the refresh timeout"));
         }
@@ -213,7 +230,10 @@ impl ManagedAccessBuilder {
             max_response: self.max_response,
         };
         let settings = Settings {
-            refresh_period: self.refresh_period,
+            periods: RefreshPeriods {
+                without_events: self.refresh_period,
+                with_events: self.safety_refresh_period,
+            },
             refresh_timeout: self.refresh_timeout,
             max_refresh_size: self.max_refresh_size,
             strict: self.strict,
@@ -318,6 +338,10 @@ mod tests {
             (
                 builder().refresh_period(Duration::ZERO),
                 ManagedConfigError::ZeroSetting("the refresh period"),
+            ),
+            (
+                builder().safety_refresh_period(Duration::ZERO),
+                ManagedConfigError::ZeroSetting("the safety refresh period"),
             ),
             (
                 builder().admin_timeout(Duration::ZERO),

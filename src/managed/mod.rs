@@ -14,7 +14,7 @@
 //! | register with rs-admin, per project | `MethodAuthorizationService.manageTenant` | [`ManagedAccess::register`], at start-up and with retries by [`ManagedAccess::spawn`] |
 //! | read roles and rights, per project | `collectRolesAndAuthorities` | [`ManagedAccess::refresh`], periodically by [`ManagedAccess::spawn`] |
 //! | decide a request | `IPFilter`, voters, `hasAccess` | [`ManagedAccessLayer`] |
-//! | react to rs-admin's events | AMQP `RoleEvent`, `ResourceAccessEvent`, `ResourceAccessInit` | call [`ManagedAccess::refresh`] / [`ManagedAccess::register_and_refresh`] / [`ManagedAccess::add_project`] |
+//! | react to rs-admin's events | AMQP `RoleEvent`, `ResourceAccessEvent`, `ResourceAccessInit`, `TenantCreatedEvent`, `TenantDeletedEvent` | `amqp::EventListener` (feature `amqp`), which calls [`ManagedAccess::refresh`] / [`ManagedAccess::register_and_refresh`] / [`ManagedAccess::add_project`] / [`ManagedAccess::remove_project`] |
 //!
 //! ```no_run
 //! use axum::Json;
@@ -84,12 +84,15 @@ pub use builder::{
 };
 pub use endpoint::{Endpoint, Endpoints, ResourceAccess};
 pub use error::{AdminError, ManagedConfigError};
-pub use health::{Health, ProjectHealth, RightsSource};
+pub use health::{BrokerLink, Health, ProjectHealth, RightsSource};
 pub use layer::{ManagedAccessLayer, ManagedAccessService};
 pub use patterns::{
     MAX_PATTERN_LENGTH, MAX_PATTERN_PROGRAM, MAX_PATTERNS_PER_PROJECT, MAX_PATTERNS_PER_ROLE,
     MAX_ROLE_PROGRAM,
 };
-pub use refresher::{DEFAULT_REFRESH_PERIOD, FIRST_RETRY_BACKOFF, MAX_RETRY_BACKOFF, Refresher};
+pub use refresher::{
+    DEFAULT_REFRESH_PERIOD, DEFAULT_SAFETY_REFRESH_PERIOD, FIRST_RETRY_BACKOFF, MAX_RETRY_BACKOFF,
+    Refresher,
+};
 pub use routes::Routes;
 pub use state::MAX_PROJECTS;

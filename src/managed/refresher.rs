@@ -2,17 +2,24 @@
 //! events: one task per project (registration until it succeeds, then a refresh every period),
 //! and project discovery.
 
+use std::collections::hash_map::Entry;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Weak};
 use std::time::Duration;
 
-use tokio::task::JoinSet;
+use tokio::task::{AbortHandle, JoinSet};
+use tokio::time::Instant;
 
 use super::access::ManagedAccess;
 use super::backoff::Backoff;
 use super::state::{MAX_PROJECTS, Shared};
 
-/// How often rights are read again from rs-admin by default: 60 seconds.
+/// How often rights are read again from rs-admin by default while rs-admin's events do not
+/// reach the service (no event listener, or its broker link down): 60 seconds.
 pub const DEFAULT_REFRESH_PERIOD: Duration = Duration::from_secs(60);
+/// How often rights are read again by default while an event listener follows rs-admin's
+/// events: 10 minutes, a safety net for an event lost where the listener cannot see it.
+pub const DEFAULT_SAFETY_REFRESH_PERIOD: Duration = Duration::from_secs(600);
 /// The first wait after a failed registration or refresh; it doubles up to
 /// [`MAX_RETRY_BACKOFF`], with jitter.
 pub const FIRST_RETRY_BACKOFF: Duration = Duration::from_secs(1);
@@ -24,7 +31,17 @@ impl ManagedAccess {
     /// Starts the background work on the current tokio runtime: for every project (configured,
     /// added, or discovered from rs-admin-instance), register the endpoints, retrying with a
     /// bounded, jittered backoff until it succeeds, and refresh the rights every refresh period
-    /// (sooner after a failure). Serving never waits for it.
+    /// (sooner after a failure). Serving never waits for it. A project removed
+    /// ([`remove_project`](Self::remove_project)) has its work stopped at once.
+    ///
+    /// The period depends on whether rs-admin's events reach the service (see
+    /// [`health`](Self::health)'s `broker_link`): without an `amqp::EventListener`, or while its
+    /// link is down, it is the refresh period
+    /// ([`ManagedAccessBuilder::refresh_period`](super::ManagedAccessBuilder::refresh_period),
+    /// 60 s by default); while the link is up, events bring every change and the periodic
+    /// refresh is a safety net
+    /// ([`ManagedAccessBuilder::safety_refresh_period`](super::ManagedAccessBuilder::safety_refresh_period),
+    /// 10 minutes by default).
     ///
     /// The work stops when the returned [`Refresher`] is dropped, or, once
     /// [`detached`](Refresher::detach), when the last clone of this access is.
@@ -63,56 +80,92 @@ impl Drop for Refresher {
     }
 }
 
-/// Runs one task per project, and discovers projects every refresh period.
+/// Runs one task per project served (started when it is added, stopped when it is removed),
+/// and discovers projects every refresh period.
 async fn supervise(shared: Weak<Shared>) {
+    let Some((projects_changed, mut link)) = shared.upgrade().map(|shared| {
+        (
+            shared.projects_changed.clone(),
+            shared.broker_link.subscribe(),
+        )
+    }) else {
+        return;
+    };
     let mut tasks = JoinSet::new();
-    let mut running: Vec<String> = Vec::new();
+    let mut running: HashMap<String, AbortHandle> = HashMap::new();
+    let mut last_discovery: Option<Instant> = None;
     loop {
         let Some(access) = shared.upgrade().map(|shared| ManagedAccess { shared }) else {
             return;
         };
-        if access.shared.admin.instance.is_some() {
-            match access.shared.admin.projects().await {
-                Ok(discovered) => {
-                    for project in discovered {
-                        if access.projects().len() >= MAX_PROJECTS {
-                            tracing::warn!(
-                                microservice = access.microservice(),
-                                "rs-admin-instance lists more than {MAX_PROJECTS} projects: serving the first ones"
-                            );
-                            break;
-                        }
-                        access.add_project(&project).ok();
-                    }
-                }
-                Err(error) => tracing::warn!(
-                    microservice = access.microservice(), %error,
-                    "cannot discover projects from rs-admin-instance; serving the known ones"
-                ),
+        let period = access.shared.refresh_period();
+        let discovers = access.shared.admin.instance.is_some();
+        if discovers && last_discovery.is_none_or(|at| at.elapsed() >= period) {
+            last_discovery = Some(Instant::now());
+            discover(&access).await;
+        }
+        let served: HashSet<String> = access.projects().into_iter().collect();
+        running.retain(|project, task| {
+            let keep = served.contains(project);
+            if !keep {
+                task.abort();
+            }
+            keep
+        });
+        for project in served {
+            if let Entry::Vacant(entry) = running.entry(project) {
+                let task = keep_up_to_date(Arc::downgrade(&access.shared), entry.key().clone());
+                entry.insert(tasks.spawn(task));
             }
         }
-        for project in access.projects() {
-            if !running.contains(&project) {
-                tasks.spawn(keep_up_to_date(
-                    Arc::downgrade(&access.shared),
-                    project.clone(),
-                ));
-                running.push(project);
-            }
-        }
-        let period = access.shared.settings.refresh_period;
-        let new_project = access.shared.new_project.clone();
+        while tasks.try_join_next().is_some() {}
         drop(access);
+        let next_discovery = last_discovery.unwrap_or_else(Instant::now) + period;
         tokio::select! {
-            () = tokio::time::sleep(period) => {}
-            () = new_project.notified() => {}
+            () = tokio::time::sleep_until(next_discovery), if discovers => {}
+            () = projects_changed.notified() => {}
+            changed = link.changed() => {
+                if changed.is_err() {
+                    return;
+                }
+            }
         }
     }
 }
 
-/// Registers `project` until it succeeds, and refreshes its rights every period.
+/// Adds the projects rs-admin-instance says this microservice is active on.
+async fn discover(access: &ManagedAccess) {
+    match access.shared.admin.projects().await {
+        Ok(discovered) => {
+            for project in discovered {
+                if access.projects().len() >= MAX_PROJECTS {
+                    tracing::warn!(
+                        microservice = access.microservice(),
+                        "rs-admin-instance lists more than {MAX_PROJECTS} projects: serving the first ones"
+                    );
+                    break;
+                }
+                access.add_project(&project).ok();
+            }
+        }
+        Err(error) => tracing::warn!(
+            microservice = access.microservice(), %error,
+            "cannot discover projects from rs-admin-instance; serving the known ones"
+        ),
+    }
+}
+
+/// Registers `project` until it succeeds, and refreshes its rights every period: the period
+/// the broker link calls for, counted from the end of the last refresh, and shortened at once
+/// when the link is lost.
 async fn keep_up_to_date(shared: Weak<Shared>, project: String) {
     let mut backoff = Backoff::new(FIRST_RETRY_BACKOFF, MAX_RETRY_BACKOFF);
+    let Some((periods, mut link)) = shared
+        .upgrade()
+        .map(|shared| (shared.settings.periods, shared.broker_link.subscribe()))
+    else {
+        return;
+    };
     loop {
         let Some(access) = shared.upgrade().map(|shared| ManagedAccess { shared }) else {
             return;
@@ -124,14 +177,25 @@ async fn keep_up_to_date(shared: Weak<Shared>, project: String) {
             access.register(&project).await
         };
         let refresh = access.refresh(&project).await;
-        let period = access.shared.settings.refresh_period;
         drop(access);
-        let wait = if registration.is_ok() && refresh.is_ok() {
+        let retry = if registration.is_ok() && refresh.is_ok() {
             backoff.reset();
-            period
+            None
         } else {
-            backoff.next().min(period)
+            Some(backoff.next())
         };
-        tokio::time::sleep(wait).await;
+        let since = Instant::now();
+        loop {
+            let period = periods.for_link(*link.borrow_and_update());
+            let wait = retry.map_or(period, |retry| retry.min(period));
+            tokio::select! {
+                () = tokio::time::sleep_until(since + wait) => break,
+                changed = link.changed() => {
+                    if changed.is_err() {
+                        return;
+                    }
+                }
+            }
+        }
     }
 }

@@ -17,6 +17,9 @@ pub enum AmqpConfigError {
     /// A queue name longer than AMQP's 255 bytes: shorten the namespace, type or instance
     /// identifier.
     NameTooLong(String),
+    /// [`EventListener::start`](super::EventListener::start) on an access another listener
+    /// follows already: one listener per access (its health and refresh period are one).
+    AlreadyFollowed,
 }
 
 impl fmt::Display for AmqpConfigError {
@@ -32,6 +35,9 @@ impl fmt::Display for AmqpConfigError {
                 f,
                 "the queue name {name} is longer than 255 bytes: shorten the namespace, type or \
                  instance identifier"
+            ),
+            AmqpConfigError::AlreadyFollowed => f.write_str(
+                "this ManagedAccess already has an EventListener: start one listener per access",
             ),
         }
     }

@@ -25,7 +25,7 @@ use super::message::{self, Dropped, Event, project_name};
 use super::topology::{self, EventKind, INSTANCE_VHOST, VhostMode};
 use crate::client::HttpTransport;
 use crate::managed::backoff::Backoff;
-use crate::managed::{MAX_PROJECTS, ManagedAccess};
+use crate::managed::{BrokerLink, MAX_PROJECTS, ManagedAccess};
 
 /// How often the projects served are looked at, for projects added by other means than an
 /// event (discovery, [`ManagedAccess::add_project`]).
@@ -46,6 +46,7 @@ const HEARTBEAT_SECONDS: u16 = 20;
 /// | `ResourceAccessEvent` naming this microservice | [`ManagedAccess::refresh`] of the project |
 /// | `ResourceAccessInit` | [`ManagedAccess::register_and_refresh`] of the project |
 /// | `TenantCreatedEvent` (instance vhost) | [`ManagedAccess::add_project`] (unless [`follow_projects(false)`](super::AmqpConfigBuilder::follow_projects)) |
+/// | `TenantDeletedEvent` (instance vhost) | [`ManagedAccess::remove_project`] (unless [`follow_projects(false)`](super::AmqpConfigBuilder::follow_projects)); in MULTI mode the project's link closes |
 ///
 /// Refreshes run in the background, one at a time per project: a lone event is followed at
 /// once, and the events that come while a refresh runs cost one more, started at least 250 ms
@@ -54,8 +55,14 @@ const HEARTBEAT_SECONDS: u16 = 20;
 /// bad JSON) or that concerns a project not served is acknowledged, counted in
 /// [`health`](Self::health) and dropped, never requeued. When the broker is unreachable, each
 /// link tries again with a jittered backoff (0.5 s doubling to 30 s); once connected again, the
-/// projects it carries are refreshed in full, since their events were missed. Meanwhile the
-/// periodic refresh of [`ManagedAccess::spawn`] goes on.
+/// projects it carries are refreshed in full, since their events were missed.
+///
+/// The listener tells the access whether events reach it ([`Health::broker_link`](crate::managed::Health::broker_link)):
+/// while every link is up, the periodic refresh of [`ManagedAccess::spawn`] is only a safety
+/// net, every [`safety_refresh_period`](crate::managed::ManagedAccessBuilder::safety_refresh_period)
+/// (10 minutes by default); while a link is down or not connected yet, and once the listener is
+/// dropped, it is back to every [`refresh_period`](crate::managed::ManagedAccessBuilder::refresh_period)
+/// (60 s by default). One listener per access: a second one is refused.
 ///
 /// The listener stops when this handle is dropped.
 ///
@@ -78,6 +85,13 @@ pub struct EventListener {
 impl Drop for EventListener {
     fn drop(&mut self) {
         self.task.abort();
+        let mut stopped = self
+            .state
+            .stopped
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        *stopped = true;
+        self.state.access.shared.set_broker_link(BrokerLink::Absent);
     }
 }
 
@@ -104,6 +118,9 @@ impl EventListener {
                 return Err(AmqpConfigError::NameTooLong(queue));
             }
         }
+        if !access.shared.claim_broker_link() {
+            return Err(AmqpConfigError::AlreadyFollowed);
+        }
         let state = Arc::new(ListenerState {
             access: access.clone(),
             config,
@@ -113,6 +130,7 @@ impl EventListener {
             handled: AtomicU64::new(0),
             dropped: Default::default(),
             wake: tokio::sync::Notify::new(),
+            stopped: Mutex::new(false),
         });
         let task = tokio::spawn(supervise(state.clone()));
         Ok(EventListener { state, task })
@@ -134,8 +152,10 @@ struct ListenerState {
     pending: Mutex<HashMap<String, Pending>>,
     handled: AtomicU64,
     dropped: [AtomicU64; Dropped::ALL.len()],
-    /// Wakes the supervisor when a project is added.
+    /// Wakes the supervisor when a project is added or removed.
     wake: tokio::sync::Notify,
+    /// Set when the handle is dropped: the links still running must not report being up.
+    stopped: Mutex<bool>,
 }
 
 impl std::fmt::Debug for ListenerState {
@@ -189,6 +209,7 @@ async fn supervise(state: Arc<ListenerState>) {
         }
         // Reap finished links (they only finish when aborted).
         while links.try_join_next().is_some() {}
+        state.report_link();
         tokio::select! {
             () = tokio::time::sleep(PROJECTS_CHECK) => {}
             () = state.wake.notified() => {}
@@ -221,6 +242,7 @@ async fn keep_linked(state: Arc<ListenerState>, vhost: String, kind: LinkKind) {
     loop {
         let lost = link(&state, &vhost, kind, &mut backoff).await;
         state.record_lost(&vhost, &lost);
+        state.report_link();
         tokio::time::sleep(backoff.next()).await;
     }
 }
@@ -249,6 +271,7 @@ async fn link(
     };
     backoff.reset();
     state.record_connected(vhost);
+    state.report_link();
     if kind == LinkKind::Projects {
         // Whatever happened while the link was down is unknown: read every project it carries.
         for project in state.projects_of(vhost) {
@@ -443,7 +466,12 @@ impl ListenerState {
                 }
                 Ok(())
             }
-            Event::TenantDeleted(_) => Ok(()),
+            Event::TenantDeleted(project) => {
+                if self.config.follow_projects && self.access.remove_project(&project) {
+                    self.wake.notify_one();
+                }
+                Ok(())
+            }
         }
     }
 
@@ -552,6 +580,30 @@ impl ListenerState {
         link.last_error = Some(error.to_string());
     }
 
+    /// Whether every link the projects served call for is connected.
+    fn all_connected(&self) -> bool {
+        let wanted = self.wanted_links();
+        let links = self.lock_links();
+        wanted
+            .keys()
+            .all(|vhost| links.get(vhost).is_some_and(|link| link.connected))
+    }
+
+    /// Tells the access whether events reach it (its refresh period depends on it).
+    fn report_link(&self) {
+        let stopped = self.stopped.lock().unwrap_or_else(PoisonError::into_inner);
+        if *stopped {
+            // The handle is dropped; its links are going: the access is told so already.
+            return;
+        }
+        let link = if self.all_connected() {
+            BrokerLink::Connected
+        } else {
+            BrokerLink::Disconnected
+        };
+        self.access.shared.set_broker_link(link);
+    }
+
     fn health(&self) -> BrokerHealth {
         let links: Vec<LinkHealth> = self
             .lock_links()
@@ -564,9 +616,8 @@ impl ListenerState {
                 last_error: link.last_error.clone(),
             })
             .collect();
-        let wanted = self.wanted_links().len();
         BrokerHealth {
-            connected: links.len() == wanted && links.iter().all(|link| link.connected),
+            connected: self.all_connected(),
             links,
             events: self.handled.load(Ordering::Relaxed),
             dropped: Dropped::ALL
