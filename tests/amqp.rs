@@ -12,17 +12,15 @@ mod regards_demo;
 mod reply;
 
 // Only `routes` and `app` are used here; `main` is the example's.
+#[path = "support/amqp_stack.rs"]
+mod amqp_stack;
 #[allow(dead_code)]
 #[path = "../examples/notifier.rs"]
 mod notifier;
 
-use std::collections::HashMap;
-use std::net::SocketAddr;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
-use axum::Router;
 use http::{Method, StatusCode};
 use lapin::options::{BasicPublishOptions, QueueDeclareOptions};
 use lapin::types::{AMQPValue, FieldTable, LongString};
@@ -30,22 +28,15 @@ use lapin::{BasicProperties, Connection, ConnectionProperties};
 use regards_auth::managed::amqp::{
     AmqpConfig, Dropped, EventListener, EventPublisher, RegardsEvent, VhostMode,
 };
-use regards_auth::managed::{BrokerLink, DEFAULT_SAFETY_REFRESH_PERIOD, ManagedAccess, Refresher};
-use regards_auth::{REGARDS_DEVELOPMENT_KEY, Role, TokenIssuer, Verifier};
-use tokio::net::TcpListener;
+use regards_auth::managed::{BrokerLink, DEFAULT_SAFETY_REFRESH_PERIOD, ManagedAccess};
+use regards_auth::{Role, TokenIssuer};
 
-use rabbitmq::{Broker, broker};
-use regards_demo::{DemoConfig, RightsEvents};
-use reply::{HttpClient, client, send_json};
-
-const ADMIN: &str = "/api/v1/rs-admin";
-const OPERATOR: &str = "NOTIFIER_OPERATOR";
-/// Long enough that a test passing shows events, not the timer, did the work.
-const NO_POLL: Duration = Duration::from_secs(3600);
-/// How long the services may take to register, read their rights and connect.
-const READY: Duration = Duration::from_secs(30);
-/// How long an event may take to reach every instance.
-const WAIT: Duration = Duration::from_secs(15);
+use amqp_stack::{
+    Instance, NO_POLL, OPERATOR, READY, Stack, WAIT, eventually, every_instance_answers,
+    test_config, three_instances,
+};
+use rabbitmq::broker;
+use reply::send_json;
 
 /// The broker, or `None` when the test must skip (the reason is printed once).
 macro_rules! broker_or_skip {
@@ -55,264 +46,6 @@ macro_rules! broker_or_skip {
             None => return,
         }
     };
-}
-
-/// Polls `check` until it holds; fails after `limit`.
-async fn eventually(what: &str, limit: Duration, mut check: impl AsyncFnMut() -> bool) {
-    let start = Instant::now();
-    while !check().await {
-        assert!(start.elapsed() < limit, "{what}: not within {limit:?}");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-}
-
-fn development_verifier() -> Verifier {
-    Verifier::builder()
-        .hs512(REGARDS_DEVELOPMENT_KEY)
-        .allow_development_key()
-        .build()
-        .unwrap()
-}
-
-fn serve(listener: TcpListener, router: Router) {
-    tokio::spawn(async move {
-        let app = router.into_make_service_with_connect_info::<SocketAddr>();
-        axum::serve(listener, app).await
-    });
-}
-
-/// The demo stack with its rs-admin publishing on the broker, served on an ephemeral port, its
-/// rs-admin's role reads counted.
-struct Stack {
-    base: String,
-    issuer: TokenIssuer,
-    client: HttpClient,
-    role_reads: Arc<AtomicU64>,
-    /// Reads of GET /roles by the microservice their system token names.
-    role_reads_by: Arc<Mutex<HashMap<String, u64>>>,
-    _demo: regards_demo::Demo,
-}
-
-/// The configuration of one test: its vhost mode, and its own namespace, so that tests sharing
-/// the broker never receive each other's events.
-fn test_config(
-    broker: &Broker,
-    mode: VhostMode,
-    namespace: &str,
-) -> regards_auth::managed::amqp::AmqpConfigBuilder {
-    broker.config().vhost_mode(mode).namespace(namespace)
-}
-
-impl Stack {
-    async fn start(broker: &Broker, mode: VhostMode, namespace: &str) -> Stack {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let mut config = DemoConfig::development();
-        config.addr = listener.local_addr().unwrap();
-        let amqp = test_config(broker, mode, namespace).build().unwrap();
-        config.amqp = Some(amqp.clone());
-        let base = format!("http://{}", config.addr);
-        let issuer = config.issuer.clone();
-        let demo = regards_demo::demo(config, RightsEvents::with_broker(EventPublisher::new(amqp)));
-        let role_reads = Arc::new(AtomicU64::new(0));
-        let role_reads_by = Arc::new(Mutex::new(HashMap::new()));
-        let (counter, by_subject) = (role_reads.clone(), role_reads_by.clone());
-        let verifier = Arc::new(development_verifier());
-        let router = demo.router.clone().layer(axum::middleware::from_fn(
-            move |request: axum::extract::Request, next: axum::middleware::Next| {
-                let (counter, by_subject) = (counter.clone(), by_subject.clone());
-                let verifier = verifier.clone();
-                async move {
-                    if request.method() == Method::GET
-                        && request.uri().path() == "/api/v1/rs-admin/roles"
-                    {
-                        counter.fetch_add(1, Ordering::Relaxed);
-                        let subject = request
-                            .headers()
-                            .get("authorization")
-                            .and_then(|value| value.to_str().ok())
-                            .and_then(|value| value.strip_prefix("Bearer "))
-                            .and_then(|token| verifier.verify(token).ok())
-                            .map(|claims| claims.sub().to_owned());
-                        if let Some(subject) = subject {
-                            *by_subject.lock().unwrap().entry(subject).or_default() += 1;
-                        }
-                    }
-                    next.run(request).await
-                }
-            },
-        ));
-        serve(listener, router);
-        assert!(demo.managed(READY).await, "the demo's services are ready");
-        eventually("the demo's services follow the broker", READY, async || {
-            demo.listeners
-                .iter()
-                .all(|listener| listener.health().connected)
-        })
-        .await;
-        // Their first connection's refresh done.
-        tokio::time::sleep(Duration::from_millis(300)).await;
-        Stack {
-            base,
-            issuer,
-            client: client(),
-            role_reads,
-            role_reads_by,
-            _demo: demo,
-        }
-    }
-
-    /// How many times `microservice` read GET /roles.
-    fn role_reads_by(&self, microservice: &str) -> u64 {
-        let reads = self.role_reads_by.lock().unwrap();
-        reads.get(microservice).copied().unwrap_or(0)
-    }
-
-    fn admin_url(&self) -> String {
-        format!("{}{ADMIN}", self.base)
-    }
-
-    fn admin(&self) -> String {
-        self.issuer
-            .mint("admin@regards.fr", Role::ProjectAdmin, "project1")
-    }
-
-    fn operator(&self) -> String {
-        self.issuer.mint(
-            "operator@regards.fr",
-            Role::Custom(OPERATOR.into()),
-            "project1",
-        )
-    }
-
-    async fn admin_call(&self, method: Method, path: &str, body: &str) -> reply::Reply {
-        let url = format!("{}{path}", self.admin_url());
-        send_json(&self.client, method, &url, Some(&self.admin()), &[], body).await
-    }
-
-    async fn create_operator_role(&self) {
-        let reply = self
-            .admin_call(
-                Method::POST,
-                "/roles",
-                r#"{"name":"NOTIFIER_OPERATOR","parentRole":{"name":"REGISTERED_USER"}}"#,
-            )
-            .await;
-        assert_eq!(reply.status, StatusCode::CREATED, "{:?}", reply.body);
-    }
-
-    async fn put_rule_id(&self) -> u64 {
-        self.admin_call(Method::GET, "/resources/microservices/rs-notifier", "")
-            .await
-            .resource_id("/rule", "PUT")
-    }
-
-    async fn grant(&self, id: u64) {
-        let reply = self
-            .admin_call(
-                Method::POST,
-                &format!("/roles/{OPERATOR}/resources"),
-                &format!(r#"{{"id":{id}}}"#),
-            )
-            .await;
-        assert_eq!(reply.status, StatusCode::CREATED);
-    }
-
-    async fn revoke(&self, id: u64) {
-        let reply = self
-            .admin_call(
-                Method::DELETE,
-                &format!("/roles/{OPERATOR}/resources/{id}"),
-                "",
-            )
-            .await;
-        assert_eq!(reply.status, StatusCode::NO_CONTENT);
-    }
-}
-
-/// A separate instance of rs-notifier (`examples/notifier.rs`) on the demo's rs-admin, refreshing
-/// only once an hour, following the broker.
-struct Instance {
-    base: String,
-    access: ManagedAccess,
-    listener: EventListener,
-    client: HttpClient,
-    _refresher: Refresher,
-}
-
-impl Instance {
-    async fn start(stack: &Stack, config: AmqpConfig) -> Instance {
-        let (router, endpoints) = notifier::routes().build().unwrap();
-        let access = ManagedAccess::builder("rs-notifier", endpoints)
-            .admin_url(stack.admin_url())
-            .system_tokens(TokenIssuer::development())
-            .projects(["project1", "project2"])
-            .refresh_period(NO_POLL)
-            .build()
-            .unwrap();
-        let refresher = access.spawn();
-        let listener = EventListener::start(&access, config).unwrap();
-        let server = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let base = format!("http://{}", server.local_addr().unwrap());
-        serve(
-            server,
-            notifier::app(router, access.clone(), development_verifier()),
-        );
-        let instance = Instance {
-            base,
-            access,
-            listener,
-            client: client(),
-            _refresher: refresher,
-        };
-        eventually("an instance is ready", READY, async || {
-            instance.access.health().is_up_to_date() && instance.listener.health().connected
-        })
-        .await;
-        instance
-    }
-
-    async fn put_rule(&self, token: &str) -> StatusCode {
-        let url = format!("{}/rule", self.base);
-        send_json(
-            &self.client,
-            Method::PUT,
-            &url,
-            Some(token),
-            &[],
-            r#"{"name":"r1"}"#,
-        )
-        .await
-        .status
-    }
-}
-
-async fn three_instances(
-    stack: &Stack,
-    broker: &Broker,
-    mode: VhostMode,
-    namespace: &str,
-) -> Vec<Instance> {
-    let mut instances = Vec::new();
-    for n in 0..3 {
-        let config = test_config(broker, mode, namespace)
-            .instance_identifier(format!("rs-notifier-{n}"))
-            .build()
-            .unwrap();
-        instances.push(Instance::start(stack, config).await);
-    }
-    instances
-}
-
-/// Waits until `token` gets `expected` on `PUT /rule` at every instance.
-async fn every_instance_answers(instances: &[Instance], token: &str, expected: StatusCode) {
-    for (n, instance) in instances.iter().enumerate() {
-        eventually(
-            &format!("instance {n} answers {expected}"),
-            WAIT,
-            async || instance.put_rule(token).await == expected,
-        )
-        .await;
-    }
 }
 
 /// Grant, revocation, a new role and a new project reach all three instances at once, though
@@ -715,9 +448,9 @@ async fn the_periodic_refresh_is_only_a_safety_net_while_the_broker_link_is_up()
     })
     .await;
     let reads_in_window = async || {
-        let before = stack.role_reads_by("rs-period");
+        let before = stack.calls_by("rs-period").role_listings;
         tokio::time::sleep(WINDOW).await;
-        stack.role_reads_by("rs-period") - before
+        stack.calls_by("rs-period").role_listings - before
     };
 
     // No listener: every 200 ms (six in the window, three at least on a loaded machine).
@@ -783,6 +516,132 @@ async fn the_periodic_refresh_is_only_a_safety_net_while_the_broker_link_is_up()
     assert_eq!(access.health().broker_link, BrokerLink::Absent);
     let reads = reads_in_window().await;
     assert!(reads >= 3, "{reads} reads once the listener is gone");
+}
+
+/// rs-admin's load on a small deployment, counted (BENCHMARKS.md extrapolates it to 10 instances
+/// x 20 projects x 15 roles): a refresh of a project costs one listing plus one call per role;
+/// polling pays it every period for every instance and project; with events, the periodic
+/// refresh waits its safety period and a change costs it once per instance, for its project.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rs_admin_load_polling_against_events() {
+    const MICROSERVICE: &str = "rs-load";
+    const INSTANCES: u64 = 2;
+    const PERIOD: Duration = Duration::from_millis(500);
+    const WINDOW: Duration = Duration::from_secs(3);
+    const CHANGES: u64 = 6;
+    /// Longer than the listener's refresh gap (250 ms) plus a refresh: changes never coalesce.
+    const CHANGE_SPACING: Duration = Duration::from_millis(700);
+    let broker = broker_or_skip!();
+    let _shared = broker.shared().await;
+    let stack = Stack::start(broker, VhostMode::Multi, "load").await;
+    stack.create_operator_role().await;
+    let calls = || stack.calls_by(MICROSERVICE).all;
+    let mut instances = Vec::new();
+    for _ in 0..INSTANCES {
+        let (_, endpoints) = notifier::routes().build().unwrap();
+        let access = ManagedAccess::builder(MICROSERVICE, endpoints)
+            .admin_url(stack.admin_url())
+            .system_tokens(TokenIssuer::development())
+            .projects(["project1", "project2"])
+            .refresh_period(PERIOD)
+            .safety_refresh_period(NO_POLL)
+            .build()
+            .unwrap();
+        let refresher = access.spawn();
+        instances.push((access, refresher));
+    }
+    eventually("the instances are up to date", READY, async || {
+        instances
+            .iter()
+            .all(|(access, _)| access.health().is_up_to_date())
+    })
+    .await;
+
+    // One refresh of each project, counted, against the roles rs-admin lists.
+    let mut per_refresh = Vec::new();
+    for project in ["project1", "project2"] {
+        let before = calls();
+        instances[0].0.refresh(project).await.unwrap();
+        let cost = calls() - before;
+        let token = stack
+            .issuer
+            .mint("admin@regards.fr", Role::ProjectAdmin, project);
+        let url = format!("{}/roles", stack.admin_url());
+        let listed = send_json(&stack.client, Method::GET, &url, Some(&token), &[], "")
+            .await
+            .json()
+            .as_array()
+            .expect("a role listing")
+            .len() as u64;
+        assert_eq!(
+            cost,
+            1 + listed,
+            "{project}: one listing, one call per role"
+        );
+        per_refresh.push(cost);
+    }
+    let per_round: u64 = per_refresh.iter().sum();
+
+    // Polling every 500 ms.
+    let before = calls();
+    tokio::time::sleep(WINDOW).await;
+    let polled = calls() - before;
+    let rounds = WINDOW.as_millis() / PERIOD.as_millis();
+    eprintln!(
+        "polling: {INSTANCES} instances x 2 projects, calls per refresh {per_refresh:?}: \
+         {polled} calls in {WINDOW:?} at a {PERIOD:?} period (at most {} for {rounds} rounds)",
+        INSTANCES * per_round * rounds as u64
+    );
+    assert!(
+        polled >= INSTANCES * per_round,
+        "{polled} calls: at least a round"
+    );
+
+    // Events: nothing read while nothing changes; a change costs a refresh of its project.
+    let listeners: Vec<EventListener> = instances
+        .iter()
+        .enumerate()
+        .map(|(n, (access, _))| {
+            let config = test_config(broker, VhostMode::Multi, "load")
+                .instance_identifier(format!("load-{n}"))
+                .build()
+                .unwrap();
+            EventListener::start(access, config).unwrap()
+        })
+        .collect();
+    eventually("the links are up", READY, async || {
+        instances
+            .iter()
+            .all(|(access, _)| access.health().broker_link == BrokerLink::Connected)
+    })
+    .await;
+    // The refresh each link asks for when it connects.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let before = calls();
+    tokio::time::sleep(WINDOW).await;
+    let idle = calls() - before;
+    let put_rule = stack.put_rule_id_of(MICROSERVICE).await;
+    let before = calls();
+    for change in 0..CHANGES {
+        if change % 2 == 0 {
+            stack.grant(put_rule).await;
+        } else {
+            stack.revoke(put_rule).await;
+        }
+        tokio::time::sleep(CHANGE_SPACING).await;
+    }
+    let changed = calls() - before;
+    let one_refresh_each = CHANGES * INSTANCES * per_refresh[0];
+    eprintln!(
+        "events: {idle} calls in {WINDOW:?} without a change; {CHANGES} changes in project1: \
+         {changed} calls ({one_refresh_each} for one refresh per change and instance)"
+    );
+    assert_eq!(idle, 0, "no periodic read while the links are up");
+    assert!(
+        (one_refresh_each..=2 * one_refresh_each).contains(&changed),
+        "{changed} calls for {CHANGES} changes"
+    );
+    assert!(listeners.iter().all(|listener| listener.health().connected));
 }
 
 /// The fixtures written by Jackson and Gson from REGARDS-shaped classes
