@@ -6,7 +6,7 @@
 //!
 //! ```bash
 //! JWT_SIGNING_KEY_HS512='!!!!!==========abcdefghijklmnopqrstuvwxyz0123456789==========!!!!!' \
-//!   REGARDS_ALLOW_DEVELOPMENT_KEY=1 cargo run --features managed --example notifier
+//!   REGARDS_ALLOW_DEVELOPMENT_KEY=1 cargo run --example notifier
 //! curl -XPUT http://127.0.0.1:8081/rule -H "Authorization: Bearer $TOKEN" \
 //!   -H 'Content-Type: application/json' --data '{"name":"r1"}'
 //! curl http://127.0.0.1:8081/health
@@ -18,7 +18,7 @@
 //! | `REGARDS_ALLOW_DEVELOPMENT_KEY` | unset: REGARDS' public development key is refused |
 //! | `REGARDS_ADMIN_URL` | `http://127.0.0.1:8080/api/v1/rs-admin` (the demo stack's) |
 //! | `REGARDS_PROJECTS` (comma-separated) | `project1,project2` |
-//! | `REGARDS_REFRESH_SECONDS` | `60` |
+//! | `REGARDS_REFRESH_SECONDS` | `60` (while the broker link is up, the periodic refresh is only a safety net: every 10 minutes) |
 //! | `NOTIFIER_ADDR` | `127.0.0.1:8081` |
 //! | `REGARDS_AMQP_URL` (e.g. `amqp://guest:guest@127.0.0.1:5672`) | unset: no broker, the periodic refresh only; set: rs-admin's events followed over RabbitMQ (MULTI vhost mode unless `REGARDS_AMQP_MANAGEMENT_MODE` says otherwise, and the other `SPRING_RABBITMQ_*` / `REGARDS_AMQP_*` variables of `AmqpConfig::from_env`) |
 //!
@@ -154,7 +154,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     let addr = env_or("NOTIFIER_ADDR", "127.0.0.1:8081");
     let listener = tokio::net::TcpListener::bind(&addr).await?;
-    tracing::info!(%addr, "notifier listening");
+    // On stdout, plain: scripts and tests read the address (port 0 picks a free one).
+    println!("rs-notifier listening on http://{}", listener.local_addr()?);
     let app = app(router, access, verifier);
     axum::serve(
         listener,

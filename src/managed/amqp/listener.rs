@@ -16,6 +16,7 @@ use lapin::types::FieldTable;
 use lapin::uri::{AMQPAuthority, AMQPQueryString, AMQPUri, AMQPUserInfo};
 use lapin::{Connection, ConnectionProperties, Consumer};
 use tokio::task::JoinSet;
+use tokio::time::Instant;
 
 use super::config::{AmqpConfig, FIRST_RECONNECT_BACKOFF, MAX_RECONNECT_BACKOFF};
 use super::error::{AmqpConfigError, AmqpError};
@@ -30,9 +31,11 @@ use crate::managed::{BrokerLink, MAX_PROJECTS, ManagedAccess};
 /// How often the projects served are looked at, for projects added by other means than an
 /// event (discovery, [`ManagedAccess::add_project`]).
 const PROJECTS_CHECK: Duration = Duration::from_secs(5);
-/// The shortest time between the starts of two event-driven refreshes of a project: a lone
-/// event is followed at once, a stream of them at most four times a second.
-const REFRESH_GAP: Duration = Duration::from_millis(250);
+/// At most this many event-driven refreshes of a project start in any [`REFRESH_WINDOW`]: a
+/// lone event, and the one after it (a role created, then granted), are followed at once; a
+/// stream of events costs four refreshes a second, whatever their number.
+const REFRESH_BURST: usize = 2;
+const REFRESH_WINDOW: Duration = Duration::from_millis(500);
 /// The heartbeat asked of the broker: a broker that vanished without closing is noticed within
 /// two of them.
 const HEARTBEAT_SECONDS: u16 = 20;
@@ -48,11 +51,12 @@ const HEARTBEAT_SECONDS: u16 = 20;
 /// | `TenantCreatedEvent` (instance vhost) | [`ManagedAccess::add_project`] (unless [`follow_projects(false)`](super::AmqpConfigBuilder::follow_projects)) |
 /// | `TenantDeletedEvent` (instance vhost) | [`ManagedAccess::remove_project`] (unless [`follow_projects(false)`](super::AmqpConfigBuilder::follow_projects)); in MULTI mode the project's link closes |
 ///
-/// Refreshes run in the background, one at a time per project: a lone event is followed at
-/// once, and the events that come while a refresh runs cost one more, started at least 250 ms
-/// after the previous one (a burst of a thousand costs a handful). A delivery is acknowledged
-/// once its refresh is started or joined to a pending one. A delivery that cannot be read (too large, no tenant, unknown type or converter,
-/// bad JSON) or that concerns a project not served is acknowledged, counted in
+/// Refreshes run in the background, one at a time per project, at most two starting in any
+/// 500 ms: a lone event, and the next one, are followed at once; the events that come while a
+/// refresh runs or waits its turn are joined into the next one (a burst of a thousand costs a
+/// handful). A delivery is acknowledged once its refresh is started or joined to a pending
+/// one. A delivery that cannot be read (too large, no tenant, unknown type or converter, bad
+/// JSON) or that concerns a project not served is acknowledged, counted in
 /// [`health`](Self::health) and dropped, never requeued. When the broker is unreachable, each
 /// link tries again with a jittered backoff (0.5 s doubling to 30 s); once connected again, the
 /// projects it carries are refreshed in full, since their events were missed.
@@ -148,8 +152,8 @@ struct ListenerState {
     config: AmqpConfig,
     transport: HttpTransport,
     links: Mutex<BTreeMap<String, LinkState>>,
-    /// The refresh running for each project, if any, and the one asked for while it runs.
-    pending: Mutex<HashMap<String, Pending>>,
+    /// Per project: the refresh running or waiting its turn, and when the last ones started.
+    pending: Mutex<HashMap<String, Refreshes>>,
     handled: AtomicU64,
     dropped: [AtomicU64; Dropped::ALL.len()],
     /// Wakes the supervisor when a project is added or removed.
@@ -183,8 +187,37 @@ enum Work {
     RegisterAndRefresh,
 }
 
-struct Pending {
-    again: Option<Work>,
+/// The event-driven refreshes of one project.
+#[derive(Default)]
+struct Refreshes {
+    /// A task runs this project's refreshes (or waits to start the next one).
+    running: bool,
+    /// What the events that came since the last refresh started ask for.
+    asked: Option<Work>,
+    pacer: Pacer,
+}
+
+/// Spaces the starts of a project's refreshes: at most [`REFRESH_BURST`] in any
+/// [`REFRESH_WINDOW`].
+#[derive(Debug, Default)]
+struct Pacer {
+    /// The last starts, the oldest first.
+    starts: [Option<Instant>; REFRESH_BURST],
+}
+
+impl Pacer {
+    /// When the next refresh may start.
+    fn next_start(&self, now: Instant) -> Instant {
+        match self.starts[0] {
+            Some(oldest) => now.max(oldest + REFRESH_WINDOW),
+            None => now,
+        }
+    }
+
+    fn started(&mut self, at: Instant) {
+        self.starts.rotate_left(1);
+        self.starts[REFRESH_BURST - 1] = Some(at);
+    }
 }
 
 /// Starts and stops one link per virtual host as the projects served change.
@@ -210,6 +243,7 @@ async fn supervise(state: Arc<ListenerState>) {
         // Reap finished links (they only finish when aborted).
         while links.try_join_next().is_some() {}
         state.report_link();
+        state.forget_unserved();
         tokio::select! {
             () = tokio::time::sleep(PROJECTS_CHECK) => {}
             () = state.wake.notified() => {}
@@ -483,43 +517,63 @@ impl ListenerState {
         Ok(())
     }
 
-    /// Starts `work` on `project` in the background, or, if work is running there, asks for one
-    /// more round after it (joined with any already asked for).
+    /// Starts `work` on `project` in the background as soon as its pacer allows, or, if a
+    /// refresh of it runs or waits, asks for one more after it (joined with any already asked
+    /// for).
     fn request(self: &Arc<Self>, project: &str, work: Work) {
-        let mut pending = self.pending.lock().unwrap_or_else(PoisonError::into_inner);
-        if let Some(running) = pending.get_mut(project) {
-            running.again = running.again.max(Some(work));
+        let mut pending = self.lock_pending();
+        let refreshes = pending.entry(project.to_owned()).or_default();
+        refreshes.asked = refreshes.asked.max(Some(work));
+        if refreshes.running {
             return;
         }
-        pending.insert(project.to_owned(), Pending { again: None });
+        refreshes.running = true;
+        let first = refreshes.pacer.next_start(Instant::now());
         drop(pending);
         let state = self.clone();
         let project = project.to_owned();
         tokio::spawn(async move {
-            let mut work = work;
+            let mut start = first;
             loop {
-                let started = tokio::time::Instant::now();
+                tokio::time::sleep_until(start).await;
+                let work = {
+                    let mut pending = state.lock_pending();
+                    let Some(refreshes) = pending.get_mut(&project) else {
+                        return;
+                    };
+                    refreshes.pacer.started(Instant::now());
+                    refreshes.asked.take()
+                };
                 // Failures are logged and in the access's health; the periodic refresh retries.
                 let _ = match work {
-                    Work::Refresh => state.access.refresh(&project).await,
-                    Work::RegisterAndRefresh => state.access.register_and_refresh(&project).await,
-                };
-                // Events that come until the gap has passed join the next round; if none came,
-                // the project is idle again.
-                tokio::time::sleep_until(started + REFRESH_GAP).await;
-                let mut pending = state.pending.lock().unwrap_or_else(PoisonError::into_inner);
-                match pending
-                    .get_mut(&project)
-                    .and_then(|running| running.again.take())
-                {
-                    Some(again) => work = again,
-                    None => {
-                        pending.remove(&project);
-                        return;
+                    Some(Work::Refresh) => state.access.refresh(&project).await,
+                    Some(Work::RegisterAndRefresh) => {
+                        state.access.register_and_refresh(&project).await
                     }
+                    None => Ok(()),
+                };
+                let mut pending = state.lock_pending();
+                let Some(refreshes) = pending.get_mut(&project) else {
+                    return;
+                };
+                if refreshes.asked.is_none() {
+                    refreshes.running = false;
+                    return;
                 }
+                start = refreshes.pacer.next_start(Instant::now());
             }
         });
+    }
+
+    fn lock_pending(&self) -> std::sync::MutexGuard<'_, HashMap<String, Refreshes>> {
+        self.pending.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Forgets the pacing of projects no longer served and idle.
+    fn forget_unserved(&self) {
+        let served = self.access.shared.served.load();
+        self.lock_pending()
+            .retain(|project, refreshes| refreshes.running || served.contains(project));
     }
 
     fn count_dropped(&self, reason: Dropped) {
@@ -626,5 +680,35 @@ impl ListenerState {
                 .map(|(reason, count)| (*reason, count.load(Ordering::Relaxed)))
                 .collect(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_lone_event_and_the_next_are_followed_at_once_then_two_refreshes_per_window() {
+        let mut pacer = Pacer::default();
+        let t0 = Instant::now();
+        assert_eq!(pacer.next_start(t0), t0, "a lone event");
+        pacer.started(t0);
+        let t1 = t0 + Duration::from_millis(100);
+        assert_eq!(pacer.next_start(t1), t1, "the next one");
+        pacer.started(t1);
+        let t2 = t0 + Duration::from_millis(150);
+        assert_eq!(pacer.next_start(t2), t0 + REFRESH_WINDOW, "a third waits");
+        // A stream: starts paced at two per window, however many events come.
+        let mut now = t2;
+        let mut starts = 0;
+        while now < t0 + Duration::from_secs(10) {
+            now = pacer.next_start(now);
+            pacer.started(now);
+            starts += 1;
+        }
+        assert!(starts <= 2 * 20, "{starts} starts in 10 s");
+        // Idle for a window: followed at once again.
+        let later = now + REFRESH_WINDOW;
+        assert_eq!(pacer.next_start(later), later);
     }
 }
