@@ -311,8 +311,10 @@ impl AmqpConfigBuilder {
         self
     }
 
-    /// Whether a project rs-admin-instance announces (`TenantCreatedEvent`) is served from then
-    /// on, as a Java service does (default `true`; `false` keeps the configured projects).
+    /// Whether the projects rs-admin-instance announces are followed, as a Java service does:
+    /// served from their creation (`TenantCreatedEvent`), no longer served from their deletion
+    /// (`TenantDeletedEvent`, [`ManagedAccess::remove_project`](crate::managed::ManagedAccess::remove_project)).
+    /// Default `true`; `false` keeps the projects served as they are.
     pub fn follow_projects(mut self, follow: bool) -> Self {
         self.follow_projects = follow;
         self
