@@ -118,6 +118,23 @@ pub struct RequireRole<S, R = RegardsRejection> {
     reject: R,
 }
 
+impl<S, R> RequireRole<S, R> {
+    /// The wrapped service.
+    pub fn get_ref(&self) -> &S {
+        &self.inner
+    }
+
+    /// The wrapped service, mutably.
+    pub fn get_mut(&mut self) -> &mut S {
+        &mut self.inner
+    }
+
+    /// The wrapped service, unwrapped.
+    pub fn into_inner(self) -> S {
+        self.inner
+    }
+}
+
 impl Requirement {
     fn check(&self, claims: Option<&Claims>) -> Result<(), AuthError> {
         let Some(claims) = claims else {
@@ -186,6 +203,14 @@ mod tests {
 
     async fn handler(_: Request<String>) -> Result<Response<String>, Infallible> {
         Ok(Response::new("ran".to_owned()))
+    }
+
+    #[test]
+    fn accessors_reach_the_wrapped_service() {
+        let mut service = RequireRoleLayer::at_least(Role::Admin).layer(7_u8);
+        *service.get_mut() += 1;
+        assert_eq!(*service.get_ref(), 8);
+        assert_eq!(service.into_inner(), 8);
     }
 
     async fn call(layer: &RequireRoleLayer, role: Option<Role>) -> Response<String> {

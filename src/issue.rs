@@ -54,6 +54,11 @@ impl TokenIssuer {
     /// are the key, as REGARDS' `jwt.signing-key.<ALG>`). The key is checked as the verifier
     /// checks it; REGARDS' public development key is refused here (see
     /// [`development`](Self::development)).
+    ///
+    /// # Errors
+    ///
+    /// A [`ConfigError`]: an RSA algorithm (this crate signs with HMAC only), an empty key, one
+    /// shorter than the hash, or REGARDS' development key.
     pub fn new(algorithm: Algorithm, secret: impl AsRef<[u8]>) -> Result<Self, ConfigError> {
         Self::checked(algorithm, secret.as_ref(), false)
     }

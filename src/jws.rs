@@ -129,6 +129,7 @@ pub(crate) struct JoseHeader<'a> {
     typ: Option<Cow<'a, str>>,
     has_crit: bool,
     has_cty: bool,
+    has_zip: bool,
 }
 
 /// Whether `typ` says a JWT in compact serialization: `JWT` (RFC 7519 §5.1) or `JOSE`
@@ -147,9 +148,14 @@ impl JoseHeader<'_> {
     /// Refuses what RFC 8725 tells a verifier not to process: `crit` (no extension is
     /// understood), `cty` (no nested JWT), and a `typ` that is not a JWT's (§3.11: a token of
     /// another kind, such as `at+jwt` or `secevent+jwt`, is not taken for a REGARDS token).
+    /// Also `zip`, whatever its value: compression is JWE's (RFC 7516 §4.1.3), not JWS's;
+    /// jjwt, REGARDS' parser, inflates `DEF` and `GZIP` payloads and fails on any other value,
+    /// and this crate reads no compressed payload (decompression bombs), so a token that
+    /// declares one is refused before its signature is checked, rather than read as if the
+    /// declaration were not there.
     fn check(&self) -> Result<(), AuthError> {
         let typ_ok = self.typ.as_deref().is_none_or(is_jwt_type);
-        if self.has_crit || self.has_cty || !typ_ok {
+        if self.has_crit || self.has_cty || self.has_zip || !typ_ok {
             return Err(AuthError::UnsupportedHeader);
         }
         Ok(())
@@ -194,7 +200,7 @@ impl<'de> de::Deserialize<'de> for JoseHeader<'de> {
                     [const { None }; MAX_HEADER_MEMBERS];
                 let mut alg = None;
                 let mut typ = None;
-                let (mut has_crit, mut has_cty) = (false, false);
+                let (mut has_crit, mut has_cty, mut has_zip) = (false, false, false);
                 let mut count = 0;
                 while let Some(Text(name)) = map.next_key::<Text<'de>>()? {
                     // RFC 7515 §4: member names must be unique.
@@ -209,6 +215,7 @@ impl<'de> de::Deserialize<'de> for JoseHeader<'de> {
                         other => {
                             has_crit |= other == "crit";
                             has_cty |= other == "cty";
+                            has_zip |= other == "zip";
                             map.next_value::<IgnoredAny>()?;
                         }
                     }
@@ -220,6 +227,7 @@ impl<'de> de::Deserialize<'de> for JoseHeader<'de> {
                     typ,
                     has_crit,
                     has_cty,
+                    has_zip,
                 })
             }
         }
@@ -337,6 +345,14 @@ mod tests {
             r#"{"alg":"HS512","typ":""}"#,
         ] {
             assert_eq!(header(bad), Err(AuthError::UnsupportedHeader), "{bad}");
+        }
+    }
+
+    #[test]
+    fn zip_is_refused_whatever_its_value() {
+        for zip in [r#""DEF""#, r#""GZIP""#, r#""XYZ""#, r#""""#, "null", "1"] {
+            let json = format!(r#"{{"alg":"HS512","zip":{zip}}}"#);
+            assert_eq!(header(&json), Err(AuthError::UnsupportedHeader), "{zip}");
         }
     }
 

@@ -2,6 +2,7 @@
 //! the configuration errors a service sees at start-up.
 
 use std::fmt;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
@@ -13,13 +14,16 @@ use rsa::traits::PublicKeyParts;
 /// REGARDS' public development and test key (`jwt.signing-key.HS256` and `HS512` of its
 /// default configuration). Anyone can sign tokens with it: the crate accepts it only through
 /// an explicit opt-in ([`VerifierBuilder::allow_development_key`](crate::VerifierBuilder::allow_development_key),
-/// [`TokenIssuer::development`](crate::TokenIssuer::development)), and logs a warning.
+/// [`TokenIssuer::development`](crate::TokenIssuer::development)), and logs a warning, once
+/// per process and algorithm.
 pub const REGARDS_DEVELOPMENT_KEY: &str =
     "!!!!!==========abcdefghijklmnopqrstuvwxyz0123456789==========!!!!!";
 
 /// A JWS algorithm REGARDS may sign with. Every other value of `alg` (`none`, `ES256`,
-/// `PS256`, lower-case names...) is refused.
+/// `PS256`, lower-case names...) is refused. Non-exhaustive: REGARDS may come to sign with
+/// another algorithm, which a later version would then accept.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum Algorithm {
     /// HMAC with SHA-256.
     HS256,
@@ -245,13 +249,23 @@ pub(crate) fn check_hmac_secret(
         if !allow_development_key {
             return Err(ConfigError::DevelopmentKey(algorithm));
         }
-        tracing::warn!(
-            %algorithm,
-            "using REGARDS' public development key: anyone can sign tokens this service accepts"
-        );
+        // Once per process and algorithm: a verifier and an issuer built with the key (the demo
+        // stack builds both) would otherwise say the same thing again.
+        if !DEVELOPMENT_KEY_WARNED[algorithm.index()].swap(true, Ordering::Relaxed) {
+            tracing::warn!(
+                %algorithm,
+                "using REGARDS' public development key: anyone can sign tokens this service \
+                 accepts; configure the deployment's own secret ({})",
+                algorithm.env_var()
+            );
+        }
     }
     Ok(())
 }
+
+/// Whether the development-key warning was logged, per algorithm.
+static DEVELOPMENT_KEY_WARNED: [AtomicBool; Algorithm::ALL.len()] =
+    [const { AtomicBool::new(false) }; Algorithm::ALL.len()];
 
 /// Parses an RSA public key: PEM (`PUBLIC KEY` or `RSA PUBLIC KEY`), or the standard base64 of
 /// a DER SubjectPublicKeyInfo, as REGARDS stores it.

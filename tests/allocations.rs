@@ -340,3 +340,76 @@ fn role_refusal_allocates_only_the_identity_and_the_response() {
         "{refused} - {bare} > identity + extension + {response}"
     );
 }
+
+/// project1's rights as an rs-admin on 127.0.0.1 gives them: EXPLOIT granted `GET /recipients`
+/// from the addresses `patterns` allow.
+fn managed_access(patterns: &[&str]) -> regards_auth::managed::ManagedAccess {
+    use axum::routing::{get, post};
+    use regards_auth::managed::{Endpoint, Endpoints, ManagedAccess, ResourceAccess};
+
+    let roles = serde_json::json!([{"content": {"name": "EXPLOIT", "isNative": true,
+        "authorizedAddresses": patterns}}])
+    .to_string();
+    let grants = r#"[{"content":{"resource":"/recipients","verb":"GET"}}]"#;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async move {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let address = listener.local_addr().unwrap();
+        let admin = Router::new()
+            .route("/resources/microservices/{ms}", post(|| async { "" }))
+            .route("/roles", get(move || async move { roles }))
+            .route(
+                "/roles/{role}/resources/{ms}",
+                get(move || async move { grants }),
+            );
+        tokio::spawn(async move { axum::serve(listener, admin).await.unwrap() });
+        let endpoints = Endpoints::new([Endpoint::new(
+            Method::GET,
+            "/recipients",
+            "RecipientController",
+            ResourceAccess::new("List the recipients", Role::Exploit),
+        )])
+        .unwrap();
+        let access = ManagedAccess::builder("rs-notifier", endpoints)
+            .admin_url(format!("http://{address}"))
+            .system_tokens(TokenIssuer::new(Algorithm::HS512, SECRET).unwrap())
+            .projects(["project1"])
+            .build()
+            .unwrap();
+        access.refresh("project1").await.unwrap();
+        access
+    })
+}
+
+#[test]
+fn managed_decision_with_an_address_filter_allocates_nothing() {
+    use regards_auth::managed::ClientAddr;
+    use tower::{Layer, Service};
+
+    // The second pattern is among the costliest to match that a role may hold: matched as
+    // one DFA, it costs the same walk as the first, and no cache.
+    let access = managed_access(&[r"10\.0\.0\.\d{1,3}", r"(?:[0-9a-f.:]*){8}x"]);
+    let mut service = access
+        .layer()
+        .layer(tower::service_fn(|_: Request<Body>| async {
+            Ok::<_, std::convert::Infallible>(axum::response::Response::new(Body::empty()))
+        }));
+    let claims = verifier(0).verify(&token(Role::Exploit)).unwrap();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    for peer in ["10.0.0.5", "10.0.0.5", "::ffff:10.0.0.7"] {
+        let mut request = Request::get("/recipients").body(Body::empty()).unwrap();
+        request.extensions_mut().insert(claims.clone());
+        request
+            .extensions_mut()
+            .insert(ClientAddr(peer.parse().unwrap()));
+        let (allocations, response) = count(|| service.call(request));
+        assert_eq!(allocations, 0, "from {peer}");
+        let response = runtime.block_on(response).unwrap();
+        assert_eq!(response.status(), StatusCode::OK, "from {peer}");
+    }
+}

@@ -19,8 +19,8 @@ use proptest::prelude::*;
 use proptest::test_runner::Config;
 use regards_auth::TokenIssuer;
 use regards_auth::client::{
-    BODY_EXCERPT_LEN, ClientCredentials, ClientError, HttpTransport, PasswordGrant, TOKEN_PATH,
-    UserCredentials,
+    BODY_EXCERPT_LEN, ClientCredentials, ClientError, ClientErrorKind, HttpTransport,
+    PasswordGrant, TOKEN_PATH, UserCredentials,
 };
 use tower::service_fn;
 
@@ -101,7 +101,7 @@ async fn password_straddling_the_excerpt_cut_is_not_quoted_in_part() {
     .await;
     let error = grant(addr, PASSWORD).fetch().await.unwrap_err();
     assert!(
-        matches!(error, ClientError::BadUserCredentials { .. }),
+        error.kind() == ClientErrorKind::BadUserCredentials,
         "{error:?}"
     );
     assert_quotes_no_part_of(&error, &[PASSWORD]);
@@ -188,7 +188,7 @@ async fn body_holding_a_jwt_is_not_quoted_whatever_the_status() {
     .await;
     let error = grant(addr, PASSWORD).fetch().await.unwrap_err();
     assert!(
-        matches!(error, ClientError::BadUserCredentials { .. }),
+        error.kind() == ClientErrorKind::BadUserCredentials,
         "{error:?}"
     );
     assert!(!format!("{error} {error:?}").contains("eyJ"), "{error:?}");
@@ -214,7 +214,7 @@ async fn transport_error_quoting_the_request_is_redacted() {
     )
     .unwrap();
     let error = grant.fetch().await.unwrap_err();
-    assert!(matches!(error, ClientError::Transport { .. }), "{error:?}");
+    assert_eq!(error.kind(), ClientErrorKind::Transport, "{error:?}");
     assert_quotes_no_part_of(
         &error,
         &[PASSWORD, "Correct+Horse", &basic_value(CLIENT_SECRET)],

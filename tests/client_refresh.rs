@@ -1,7 +1,8 @@
 //! The cache's refresh when the token endpoint fails after the first login, on tokio's paused
 //! clock, against token endpoints on 127.0.0.1 that count and time-stamp every request: a token
 //! that is still valid is answered at once, refreshes run one at a time and are spaced by the
-//! backoff, and once the token has expired callers share one fetch and get its error.
+//! jittered backoff, once the token has expired callers share one fetch and get its error, and
+//! services that fail together do not retry together.
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
@@ -93,6 +94,27 @@ fn arrivals(arrivals: &Arrivals) -> Vec<Duration> {
     arrivals.lock().unwrap().clone()
 }
 
+/// Whether `wait` lies between half of `step` and all of it, as a jittered wait does.
+fn jittered(wait: Duration, step: Duration) -> bool {
+    wait >= step / 2 && wait <= step
+}
+
+/// Checks a refresh's tries, which started at `arrivals[0]`: each answered after `answer`
+/// (`ZERO` for an immediate 500, the fetch timeout for an endpoint that hangs), then retried
+/// after a jittered 200 ms, then 400 ms. Returns when the last try ended.
+#[track_caller]
+fn check_tries(arrivals: &[Duration], answer: Duration) -> Duration {
+    assert_eq!(arrivals.len(), 3, "{arrivals:?}");
+    for (pair, step) in arrivals.windows(2).zip([ms(200), ms(400)]) {
+        let wait = pair[1] - pair[0] - answer;
+        assert!(
+            jittered(wait, step),
+            "{wait:?} after a step of {step:?}: {arrivals:?}"
+        );
+    }
+    arrivals[2] + answer
+}
+
 #[tokio::test(start_paused = true)]
 async fn valid_token_is_answered_at_once_while_the_endpoint_stops_answering() {
     let start = Instant::now();
@@ -107,45 +129,39 @@ async fn valid_token_is_answered_at_once_while_the_endpoint_stops_answering() {
     assert_eq!((a.unwrap(), b.unwrap()), (first.clone(), first.clone()));
     assert_eq!(Instant::now(), asked, "the callers waited");
 
-    // A caller every second while the refresh times out three times (10 s each, 200 ms and
-    // 400 ms between tries) and during the backoff after it (800 ms).
-    for second in 56..=86 {
+    // A caller every second while the refresh times out three times (10 s each, about 200 ms
+    // and 400 ms between tries: it fails between 85.3 s and 85.6 s).
+    for second in 56..=85 {
         tokio::time::sleep_until(start + Duration::from_secs(second)).await;
         let asked = Instant::now();
         assert_eq!(cache.get().await.unwrap(), first, "at {second} s");
         assert_eq!(Instant::now(), asked, "the caller at {second} s waited");
     }
     let timeout = DEFAULT_FETCH_TIMEOUT;
-    let first_refresh = [
-        ms(55_000),
-        ms(55_000) + timeout + ms(200),
-        ms(55_000) + 2 * timeout + ms(600),
-    ];
-    assert_eq!(arrivals(&requests), [&[ms(0)][..], &first_refresh].concat());
+    let seen = arrivals(&requests);
+    assert_eq!(seen[..2], [ms(0), ms(55_000)]);
+    let failed_at = check_tries(&seen[1..], timeout);
+    assert!(failed_at < ms(86_000), "{seen:?}");
 
-    // The backoff is over at 85.6 + 0.8 s: the next caller starts one new refresh.
+    // The backoff (at most 800 ms after 85.6 s) is over: the next caller starts one refresh.
+    assert_eq!(arrivals(&requests).len(), 4);
     tokio::time::sleep_until(start + Duration::from_secs(87)).await;
     assert_eq!(cache.get().await.unwrap(), first);
 
     // Past the token's expiry, callers wait for the refresh under way and get its error.
     tokio::time::sleep_until(start + LIFE + Duration::from_secs(1)).await;
     let (a, b) = tokio::join!(cache.get(), cache.get());
-    assert_eq!(a.unwrap_err(), ClientError::Timeout { after: timeout });
-    assert_eq!(b.unwrap_err(), ClientError::Timeout { after: timeout });
-    let second_refresh = [
-        ms(87_000),
-        ms(87_000) + timeout + ms(200),
-        ms(87_000) + 2 * timeout + ms(600),
-    ];
-    assert_eq!(
-        arrivals(&requests),
-        [&[ms(0)][..], &first_refresh, &second_refresh].concat()
-    );
-    assert_eq!(start.elapsed(), ms(87_000) + 3 * timeout + ms(600));
+    assert_eq!(a.unwrap_err(), ClientError::timed_out(timeout));
+    assert_eq!(b.unwrap_err(), ClientError::timed_out(timeout));
+    let seen = arrivals(&requests);
+    assert_eq!(seen.len(), 7, "{seen:?}");
+    assert_eq!(seen[4], ms(87_000));
+    let failed_at = check_tries(&seen[4..], timeout);
+    assert_eq!(start.elapsed(), failed_at);
 }
 
 #[tokio::test(start_paused = true)]
-async fn failed_refreshes_are_spaced_by_a_growing_backoff() {
+async fn failed_refreshes_are_spaced_by_a_growing_jittered_backoff() {
     let start = Instant::now();
     let (addr, requests) = endpoint(start, Then::Fails).await;
     let cache = cache(addr);
@@ -158,21 +174,28 @@ async fn failed_refreshes_are_spaced_by_a_growing_backoff() {
         assert_eq!(cache.get().await.unwrap(), first, "at {tenth}00 ms");
         assert_eq!(Instant::now(), asked, "the caller at {tenth}00 ms waited");
     }
-    // Three tries per refresh, 200 ms then 400 ms apart; 800 ms, then 1.6 s, before the next
-    // refresh.
-    let refreshes = [
-        [55_000, 55_200, 55_600],
-        [56_400, 56_600, 57_000],
-        [58_600, 58_800, 59_200],
-    ];
-    let expected: Vec<Duration> = std::iter::once(0)
-        .chain(refreshes.into_iter().flatten())
-        .map(ms)
-        .collect();
-    assert_eq!(arrivals(&requests), expected);
+    // Three tries per refresh, about 200 ms then 400 ms apart; then a backoff of a step of
+    // 800 ms, then 1.6 s, 3.2 s, before the next refresh, which the first caller after it
+    // starts (callers come every 100 ms).
+    let seen = arrivals(&requests);
+    assert_eq!(seen[..2], [ms(0), ms(55_000)]);
+    let refreshes: Vec<&[Duration]> = seen[1..].chunks(3).collect();
+    assert!(refreshes.len() >= 3, "{seen:?}");
+    let mut failed_at = check_tries(refreshes[0], Duration::ZERO);
+    for (refresh, step) in refreshes[1..].iter().zip([ms(800), ms(1_600), ms(3_200)]) {
+        let backoff = refresh[0] - failed_at;
+        assert!(
+            backoff >= step / 2 && backoff <= step + ms(100),
+            "a backoff of {backoff:?} after a step of {step:?}: {seen:?}"
+        );
+        if refresh.len() == 3 {
+            failed_at = check_tries(refresh, Duration::ZERO);
+        }
+    }
 
     // Once the token has expired, twenty callers share one fetch (three tries) and its error.
     tokio::time::sleep_until(start + LIFE).await;
+    let before = arrivals(&requests).len();
     let callers: Vec<_> = (0..20)
         .map(|_| {
             let cache = cache.clone();
@@ -183,6 +206,109 @@ async fn failed_refreshes_are_spaced_by_a_growing_backoff() {
         let error = caller.await.unwrap().unwrap_err();
         assert_eq!(error.status(), Some(StatusCode::INTERNAL_SERVER_ERROR));
     }
-    assert_eq!(arrivals(&requests).len(), expected.len() + 3);
-    assert_eq!(start.elapsed(), LIFE + ms(600));
+    let seen = arrivals(&requests);
+    assert_eq!(seen.len(), before + 3, "{seen:?}");
+    assert_eq!(seen[before], LIFE);
+    assert_eq!(
+        start.elapsed(),
+        check_tries(&seen[before..], Duration::ZERO)
+    );
+}
+
+/// A token endpoint that refuses every login with a `500` and records, per user, when each
+/// request arrived.
+async fn failing_endpoint(start: Instant) -> (SocketAddr, Arc<Mutex<Vec<(String, Duration)>>>) {
+    let arrivals: Arc<Mutex<Vec<(String, Duration)>>> = Arc::default();
+    let recorded = Arc::clone(&arrivals);
+    let app = Router::new().route(
+        TOKEN_PATH,
+        post(move |uri: axum::http::Uri| async move {
+            let user = form_urlencoded::parse(uri.query().unwrap_or("").as_bytes())
+                .find(|(name, _)| name == "username")
+                .map(|(_, value)| value.into_owned())
+                .unwrap_or_default();
+            recorded.lock().unwrap().push((user, start.elapsed()));
+            StatusCode::INTERNAL_SERVER_ERROR
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (addr, arrivals)
+}
+
+#[tokio::test(start_paused = true)]
+async fn services_failing_together_do_not_retry_in_lockstep() {
+    // Eight services restarted together log in at the same instant and find rs-authentication
+    // failing: their retries spread over the jitter instead of arriving together.
+    let start = Instant::now();
+    let (addr, arrivals) = failing_endpoint(start).await;
+    let services: Vec<TokenCache<PasswordGrant>> = (0..8)
+        .map(|n| {
+            TokenCache::new(
+                PasswordGrant::new(
+                    &format!("http://{addr}"),
+                    "project1",
+                    ClientCredentials::new("client", "secret"),
+                    UserCredentials::new(format!("service{n}@regards.fr"), "secret"),
+                )
+                .unwrap(),
+            )
+        })
+        .collect();
+    let logins = services
+        .iter()
+        .map(|cache| async move { cache.get().await });
+    for outcome in futures_join(logins).await {
+        assert_eq!(
+            outcome.unwrap_err().status(),
+            Some(StatusCode::INTERNAL_SERVER_ERROR)
+        );
+    }
+    let arrivals = arrivals.lock().unwrap().clone();
+    assert_eq!(arrivals.len(), 8 * 3, "{arrivals:?}");
+    let mut first_retries = Vec::new();
+    for n in 0..8 {
+        let user = format!("service{n}@regards.fr");
+        let tries: Vec<Duration> = arrivals
+            .iter()
+            .filter(|(who, _)| *who == user)
+            .map(|(_, at)| *at)
+            .collect();
+        assert_eq!(tries[0], Duration::ZERO, "{user}: {tries:?}");
+        check_tries(&tries, Duration::ZERO);
+        first_retries.push(tries[1]);
+    }
+    first_retries.sort();
+    first_retries.dedup();
+    assert!(
+        first_retries.len() > 1,
+        "every service retried at the same instant: {first_retries:?}"
+    );
+}
+
+/// Runs the futures to completion on the current task.
+async fn futures_join<F: std::future::Future>(
+    futures: impl IntoIterator<Item = F>,
+) -> Vec<F::Output> {
+    let mut futures: Vec<_> = futures.into_iter().map(Box::pin).collect();
+    let mut outputs: Vec<Option<F::Output>> = futures.iter().map(|_| None).collect();
+    std::future::poll_fn(|cx| {
+        let mut pending = false;
+        for (future, output) in futures.iter_mut().zip(outputs.iter_mut()) {
+            if output.is_none() {
+                match future.as_mut().poll(cx) {
+                    std::task::Poll::Ready(value) => *output = Some(value),
+                    std::task::Poll::Pending => pending = true,
+                }
+            }
+        }
+        if pending {
+            std::task::Poll::Pending
+        } else {
+            std::task::Poll::Ready(())
+        }
+    })
+    .await;
+    outputs.into_iter().map(Option::unwrap).collect()
 }

@@ -22,7 +22,8 @@ use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use http::header::AUTHORIZATION;
 use http::{HeaderValue, Request};
 use regards_auth::{
-    Algorithm, AuthError, BearerAuthLayer, Claims, RequireRoleLayer, Role, RoleHierarchy, Verifier,
+    Algorithm, AuthError, BearerAuthLayer, Claims, ConfigError, REGARDS_DEVELOPMENT_KEY,
+    RequireRoleLayer, Role, RoleHierarchy, TokenIssuer, Verifier,
 };
 use rsa::traits::PublicKeyParts;
 use support::*;
@@ -517,6 +518,29 @@ async fn hs_alg_without_a_configured_key_is_refused() {
     }
 }
 
+#[tokio::test]
+async fn development_key_tokens_are_refused_unless_the_service_opts_in() {
+    // REGARDS accepts its public development key like any key; here a service cannot even be
+    // configured with it without saying so, and a service with its own key refuses its tokens.
+    let token = TokenIssuer::development().mint(LOGIN, Role::Admin, TENANT);
+    send_token(&token).await.invalid_token(InvalidSignature);
+    assert_eq!(
+        Verifier::builder()
+            .hs512(REGARDS_DEVELOPMENT_KEY)
+            .build()
+            .unwrap_err(),
+        ConfigError::DevelopmentKey(Algorithm::HS512)
+    );
+    let opted_in = Verifier::builder()
+        .hs512(REGARDS_DEVELOPMENT_KEY)
+        .allow_development_key()
+        .build()
+        .unwrap();
+    send_through(BearerAuthLayer::new(opted_in), None, bearer(&token))
+        .await
+        .accepted();
+}
+
 fn rs256_only() -> BearerAuthLayer {
     BearerAuthLayer::new(
         Verifier::builder()
@@ -716,6 +740,37 @@ async fn header_that_is_not_an_object_is_malformed() {
 }
 
 #[tokio::test]
+async fn text_after_the_header_object_is_malformed() {
+    // REGARDS' parser (jjwt 0.11.5 over Jackson) reads the first JSON value and ignores the
+    // rest of the header; RFC 8259 makes a JSON text one value.
+    for trailing in ["x", "{}", ",", "\u{0}", r#"{"alg":"none"}"#] {
+        let header = format!(r#"{{"alg":"HS512"}}{trailing}"#);
+        let token = header_token(&header, Algorithm::HS512, HS512_SECRET.as_bytes());
+        send_token(&token).await.invalid_token(MalformedToken);
+    }
+}
+
+#[tokio::test]
+async fn byte_order_mark_before_the_header_or_the_claims_is_refused() {
+    // REGARDS' parser skips a UTF-8 BOM before the header (Jackson does), and takes a payload
+    // that does not start with `{` for plain text, refused; RFC 8259 §8.1 lets a parser refuse
+    // both, and one encoding per token leaves no two readings.
+    let bom = "\u{feff}";
+    let header = format!(r#"{bom}{{"alg":"HS512"}}"#);
+    let token = hand_token(
+        &header,
+        Payload::regards().json(),
+        Algorithm::HS512,
+        HS512_SECRET.as_bytes(),
+    );
+    send_token(&token).await.invalid_token(MalformedToken);
+    let claims = format!("{bom}{}", Payload::regards().json());
+    send_token(&hs512(claims))
+        .await
+        .invalid_token(InvalidClaims);
+}
+
+#[tokio::test]
 async fn duplicate_header_members_are_malformed() {
     for header in [
         r#"{"alg":"HS512","alg":"none"}"#,
@@ -757,6 +812,39 @@ async fn cty_is_refused() {
         let token = header_token(&header, Algorithm::HS512, HS512_SECRET.as_bytes());
         send_token(&token).await.invalid_token(UnsupportedHeader);
     }
+}
+
+#[tokio::test]
+async fn zip_is_refused_whatever_its_value() {
+    // `zip` is JWE's (RFC 7516 §4.1.3). jjwt inflates `DEF` and `GZIP` payloads and fails on
+    // other values with an exception REGARDS does not catch; a plain payload under `zip` was
+    // read as if `zip` were absent: now every `zip` is refused, before the signature.
+    for zip in [
+        r#""DEF""#,
+        r#""GZIP""#,
+        r#""XYZ""#,
+        r#""def""#,
+        r#""""#,
+        "null",
+    ] {
+        let header = format!(r#"{{"alg":"HS512","zip":{zip}}}"#);
+        let token = header_token(&header, Algorithm::HS512, HS512_SECRET.as_bytes());
+        send_token(&token).await.invalid_token(UnsupportedHeader);
+    }
+    // A DEFLATE payload (one stored block) under `zip: DEF`, as jjwt would inflate it.
+    let claims = Payload::regards().json();
+    let length = u16::try_from(claims.len()).expect("a short claims set");
+    let mut deflated = vec![0x01];
+    deflated.extend_from_slice(&length.to_le_bytes());
+    deflated.extend_from_slice(&(!length).to_le_bytes());
+    deflated.extend_from_slice(claims.as_bytes());
+    let token = hand_token(
+        r#"{"alg":"HS512","zip":"DEF"}"#,
+        deflated,
+        Algorithm::HS512,
+        HS512_SECRET.as_bytes(),
+    );
+    send_token(&token).await.invalid_token(UnsupportedHeader);
 }
 
 #[tokio::test]
@@ -1258,6 +1346,25 @@ async fn ill_typed_nbf_is_invalid() {
         "[]".to_owned(),
     ] {
         let token = Payload::regards().set("nbf", nbf).token();
+        send_token(&token).await.invalid_token(InvalidClaims);
+    }
+}
+
+#[tokio::test]
+async fn huge_nbf_is_a_date_not_yet_reached() {
+    // REGARDS multiplies seconds by 1000 in a Java long: from 2^63 ms on, `nbf` wraps around to
+    // a past date and the token is accepted. Here it is read as is, up to 2^64 - 1 s.
+    for nbf in [
+        "9223372036854776".to_owned(),
+        "9223372036854775807".to_owned(),
+        u64::MAX.to_string(),
+        "1e19".to_owned(),
+    ] {
+        let token = Payload::regards().set("nbf", nbf).token();
+        send_token(&token).await.invalid_token(NotYetValid);
+    }
+    for beyond in ["18446744073709551616", "1e20"] {
+        let token = Payload::regards().set("nbf", beyond).token();
         send_token(&token).await.invalid_token(InvalidClaims);
     }
 }

@@ -569,6 +569,64 @@ async fn stored_rules_stay_in_their_tenant() {
 }
 
 #[tokio::test]
+async fn rules_past_the_project_bound_are_refused_409_until_some_are_deleted() {
+    use regards_demo::notifier::MAX_RULES_PER_PROJECT;
+    let config = DemoConfig::development();
+    let project2_admin = config
+        .issuer
+        .mint("jane@regards.fr", Role::ProjectAdmin, "project2");
+    let base = serve(config).await;
+    let admin = login(&base, "admin@regards.fr", "admin", "project1").await;
+    let mut first = None;
+    for n in 0..MAX_RULES_PER_PROJECT {
+        let reply = put_rule(&base, &admin, &format!(r#"{{"name":"r{n}"}}"#)).await;
+        assert_eq!(reply.status, 200, "rule {n}");
+        first.get_or_insert(reply.json()["id"].clone());
+    }
+    let refused = put_rule(&base, &admin, r#"{"name":"one too many"}"#).await;
+    assert_eq!(refused.status, 409);
+    assert_eq!(
+        refused.messages(),
+        ["This project stores 1000 rules or 1 MiB of rules already: delete some first"]
+    );
+    // Another project is not affected; a deletion makes room again.
+    assert_eq!(
+        put_rule(&base, &project2_admin, r#"{"name":"r"}"#)
+            .await
+            .status,
+        200
+    );
+    let first_url = format!("{base}{RULE_PATH}/{}", first.unwrap());
+    let auth = bearer(&admin);
+    let deleted = send(Method::DELETE, &first_url, &[("authorization", &auth)], "").await;
+    assert_eq!(deleted.status, 204);
+    assert_eq!(
+        put_rule(&base, &admin, r#"{"name":"room"}"#).await.status,
+        200
+    );
+    let rules = get_as(&base, RULE_PATH, &admin).await.json();
+    assert_eq!(rules.as_array().unwrap().len(), MAX_RULES_PER_PROJECT);
+}
+
+#[tokio::test]
+async fn rules_past_a_mebibyte_per_project_are_refused_409() {
+    let base = serve(DemoConfig::development()).await;
+    let admin = login(&base, "admin@regards.fr", "admin", "project1").await;
+    // 60 KiB each (under the gateway's 64 KiB body limit): the 18th would pass 1 MiB.
+    let big = format!(r#"{{"name":"{}"}}"#, "x".repeat(60 * 1024));
+    for n in 0..17 {
+        assert_eq!(put_rule(&base, &admin, &big).await.status, 200, "rule {n}");
+    }
+    let refused = put_rule(&base, &admin, &big).await;
+    assert_eq!(refused.status, 409);
+    assert_eq!(refused.messages().len(), 1);
+    assert_eq!(
+        put_rule(&base, &admin, r#"{"name":"small"}"#).await.status,
+        200
+    );
+}
+
+#[tokio::test]
 async fn recipients_need_exploit() {
     let base = serve(DemoConfig::development()).await;
     let user = login(&base, "user@regards.fr", "user", "project1").await;
@@ -1194,9 +1252,15 @@ fn example_stops_gracefully_on_sigterm() {
 }
 
 #[tokio::test]
-async fn example_warns_that_the_development_key_is_public() {
+async fn example_warns_once_that_the_development_key_is_public() {
     let demo = RunningDemo::start(&[]);
-    assert!(demo.logs("public development key"), "{}", demo.log());
+    // Keys are checked before the services start: once the last one has said how it decides,
+    // every warning about the key is in the log.
+    let last_service = r#"until rs-admin's rights are read microservice="rs-admin-instance""#;
+    assert!(demo.logs(last_service), "{}", demo.log());
+    let log = demo.log();
+    assert_eq!(log.matches("public development key").count(), 1, "{log}");
+    assert!(log.contains("JWT_SIGNING_KEY_HS512"), "{log}");
     let answer = seed_token_request(
         &demo.base,
         &password_grant("admin@regards.fr", "admin", "project1"),

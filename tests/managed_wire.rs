@@ -5,27 +5,38 @@
 //! The fixtures under `tests/fixtures/gson/` are written by Gson itself from Java classes shaped
 //! as REGARDS' (`tests/fixtures/RegardsGson.java`; `tests/fixtures/README-gson.md` says how to
 //! re-run it). They are served by a small rs-admin on 127.0.0.1.
+//!
+//! A managed service also answers `GET /security/resources` with that registration body, as
+//! every REGARDS service does, under REGARDS' rule for it (any authenticated caller, within its
+//! role's address filter).
+
+#[path = "support/reply.rs"]
+mod reply;
 
 use std::collections::HashMap;
-use std::convert::Infallible;
-use std::net::{IpAddr, SocketAddr};
+use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::Router;
-use axum::body::{Body, Bytes};
+use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use http::header::CONTENT_TYPE;
-use http::{Method, Request, StatusCode};
+use http::{Method, StatusCode};
 use regards_auth::managed::{
-    ClientAddr, Endpoint, Endpoints, ManagedAccess, ResourceAccess, RightsSource,
+    Endpoint, Endpoints, ManagedAccess, ResourceAccess, RightsSource, Routes,
 };
-use regards_auth::{AuthError, Claims, Role, TokenIssuer};
+use regards_auth::{
+    AuthError, BearerAuthLayer, REGARDS_DEVELOPMENT_KEY, Role, TokenIssuer, Verifier,
+};
 use serde_json::Value;
 use tokio::net::TcpListener;
-use tower::{Layer, ServiceExt, service_fn};
+
+#[path = "support/managed.rs"]
+mod managed_support;
+use managed_support::through_layer;
 
 /// A Gson fixture's exact bytes.
 fn fixture(name: &str) -> Vec<u8> {
@@ -178,29 +189,7 @@ async fn call(
     method: Method,
     path: &str,
 ) -> Response {
-    let mut request = Request::builder()
-        .method(method)
-        .uri(path)
-        .body(Body::empty())
-        .unwrap();
-    let claims = Claims::new(
-        "jane@regards.fr",
-        "jane@regards.fr",
-        Role::from_name(role),
-        "project1",
-        u64::MAX,
-    );
-    request.extensions_mut().insert(claims);
-    let from: IpAddr = from.parse().unwrap();
-    request.extensions_mut().insert(ClientAddr(from));
-    access
-        .layer()
-        .layer(service_fn(|_: Request<Body>| async {
-            Ok::<_, Infallible>(Response::new(Body::empty()))
-        }))
-        .oneshot(request)
-        .await
-        .unwrap()
+    through_layer(access, Role::from_name(role), Some(from), method, path).await
 }
 
 async fn status(
@@ -408,4 +397,69 @@ async fn unknown_members_in_gson_answers_are_ignored() {
         .await,
         StatusCode::OK
     );
+}
+
+/// rs-notifier with the fixtures' two endpoints, declared with `Routes`, served on 127.0.0.1
+/// behind `BearerAuthLayer` (public access on) and its managed access, whose rights were read
+/// from rs-admin answering the Gson fixtures.
+async fn serve_notifier() -> SocketAddr {
+    let admin = start_admin(Admin::gson(|body| body)).await;
+    let (router, endpoints) = Routes::new("RuleController")
+        .put(
+            "/rule",
+            ResourceAccess::new("Import a rule", Role::ProjectAdmin),
+            || async { "stored" },
+        )
+        .controller("RecipientController")
+        .get(
+            "/recipients",
+            ResourceAccess::new("List the recipients", Role::Exploit),
+            || async { "[]" },
+        )
+        .build()
+        .unwrap();
+    let access = access(admin, endpoints);
+    access.refresh("project1").await.unwrap();
+    let verifier = Verifier::builder()
+        .hs512(REGARDS_DEVELOPMENT_KEY)
+        .allow_development_key()
+        .build()
+        .unwrap();
+    let app = router
+        .route_layer(access.layer())
+        .layer(BearerAuthLayer::new(verifier).allow_public())
+        .into_make_service_with_connect_info::<SocketAddr>();
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    address
+}
+
+#[tokio::test]
+async fn security_resources_answers_the_body_gson_writes_for_the_registration() {
+    let notifier = serve_notifier().await;
+    let url = format!("http://{notifier}/security/resources");
+    let token = |role: &str| {
+        let token =
+            TokenIssuer::development().mint("jane@regards.fr", Role::from_name(role), "project1");
+        format!("Bearer {token}")
+    };
+    // A custom role granted nothing in rs-admin: the list needs no grant.
+    let operator = token("NOTIFIER_OPERATOR");
+    let reply = reply::send(Method::GET, &url, &[("authorization", &operator)], "").await;
+    assert_eq!(reply.status, StatusCode::OK);
+    assert_eq!(reply.header("content-type"), "application/json");
+    assert_eq!(
+        String::from_utf8_lossy(&reply.body),
+        String::from_utf8_lossy(&fixture("registration.json"))
+    );
+    // The PUBLIC identity of an anonymous request with a scope is authenticated too.
+    let anonymous = reply::send(Method::GET, &format!("{url}?scope=project1"), &[], "").await;
+    assert_eq!(anonymous.body, reply.body);
+    // Not authenticated at all: 401.
+    assert_eq!(reply::send(Method::GET, &url, &[], "").await.status, 401);
+    // NOTIFIER_SUPERVISOR may only call from 10.1.2.x and 192.168.0.7: not from 127.0.0.1.
+    let supervisor = token("NOTIFIER_SUPERVISOR");
+    let refused = reply::send(Method::GET, &url, &[("authorization", &supervisor)], "").await;
+    assert_eq!(refused.status, 401);
 }

@@ -139,6 +139,7 @@ fn json_value() -> impl Strategy<Value = serde_json::Value> {
             Just("alg".to_owned()),
             Just("typ".to_owned()),
             Just("crit".to_owned()),
+            Just("zip".to_owned()),
             "[a-z]{1,4}",
         ];
         prop_oneof![
@@ -328,7 +329,9 @@ proptest! {
         if hmac_verifier().verify(&token).is_ok() {
             let parsed: serde_json::Value = serde_json::from_str(&header).unwrap();
             prop_assert_eq!(parsed["alg"].as_str(), Some("HS512"));
-            prop_assert!(parsed.get("crit").is_none() && parsed.get("cty").is_none());
+            for refused in ["crit", "cty", "zip"] {
+                prop_assert!(parsed.get(refused).is_none(), "{} verified", refused);
+            }
             if let Some(typ) = parsed.get("typ") {
                 let typ = typ.as_str().expect("typ is a string").to_ascii_lowercase();
                 let typ = typ.strip_prefix("application/").unwrap_or(&typ);

@@ -109,13 +109,9 @@ impl DemoUser {
 }
 
 impl DemoConfig {
-    /// All defaults: REGARDS' public development key (logged as such), client `client` /
-    /// `secret`, 7200 s tokens, the built-in users, `127.0.0.1:8080`.
+    /// All defaults: REGARDS' public development key (logged as such, once, by regards_auth),
+    /// client `client` / `secret`, 7200 s tokens, the built-in users, `127.0.0.1:8080`.
     pub fn development() -> DemoConfig {
-        tracing::warn!(
-            "no JWT_SIGNING_KEY_* is set: signing and verifying tokens with REGARDS' public \
-             development key; set JWT_SIGNING_KEY_HS512 to use your own"
-        );
         let verifier = Verifier::builder()
             .hs512(REGARDS_DEVELOPMENT_KEY)
             .allow_development_key()

@@ -48,7 +48,7 @@ mod catalog;
 mod config;
 mod events;
 mod gateway;
-mod notifier;
+pub mod notifier;
 
 use std::sync::Arc;
 

@@ -58,17 +58,39 @@ pub fn microservice() -> BuiltMicroservice {
         .with_state(Arc::default())
 }
 
+/// How many rules one project may store: past it, or past [`MAX_RULE_BYTES_PER_PROJECT`], a new
+/// rule is refused (409) until some are deleted. A look-alike of REGARDS must survive the load
+/// tests its README invites: a `PUT /rule` loop must not grow the process without bound.
+pub const MAX_RULES_PER_PROJECT: usize = 1_000;
+/// How many bytes of rules (as JSON) one project may store: 1 MiB.
+pub const MAX_RULE_BYTES_PER_PROJECT: usize = 1 << 20;
+/// How many projects may hold rules: the demo serves a few, but a system token (or an
+/// INSTANCE_ADMIN one) may name any project.
+pub const MAX_PROJECTS_WITH_RULES: usize = 100;
+
 /// The notifier rules, per tenant.
 #[derive(Default)]
 struct Rules {
     last_id: u64,
-    by_tenant: HashMap<String, Vec<Map<String, Value>>>,
+    by_tenant: HashMap<String, ProjectRules>,
+}
+
+/// One project's rules, and their size as JSON.
+#[derive(Default)]
+struct ProjectRules {
+    rules: Vec<Map<String, Value>>,
+    bytes: usize,
 }
 
 type SharedRules = Arc<Mutex<Rules>>;
 
 fn lock(rules: &Mutex<Rules>) -> MutexGuard<'_, Rules> {
     rules.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// The size a rule counts for in its project's budget.
+fn stored_size(rule: &Map<String, Value>) -> usize {
+    serde_json::to_vec(rule).map_or(usize::MAX, |json| json.len())
 }
 
 /// `GET /rule`: the caller's project's rules.
@@ -81,12 +103,15 @@ async fn list_rules(
         rules
             .by_tenant
             .get(claims.tenant())
-            .cloned()
+            .map(|project| project.rules.clone())
             .unwrap_or_default(),
     )
 }
 
-/// `POST|PUT /rule`: stores the rule for the caller's project and answers it with its id.
+/// `POST|PUT /rule`: stores the rule for the caller's project and answers it with its id;
+/// 409 once the project holds [`MAX_RULES_PER_PROJECT`] rules or
+/// [`MAX_RULE_BYTES_PER_PROJECT`] bytes of them (REGARDS answers 409 when the state of what is
+/// stored stands in the way, and the caller can change it: delete rules, then store again).
 async fn store_rule(
     State(rules): State<SharedRules>,
     method: Method,
@@ -98,13 +123,34 @@ async fn store_rule(
         Refusal(rejection.status(), message)
     })?;
     let mut rules = lock(&rules);
-    rules.last_id += 1;
-    rule.insert("id".into(), rules.last_id.into());
-    rules
-        .by_tenant
-        .entry(claims.tenant().to_owned())
-        .or_default()
-        .push(rule.clone());
+    let id = rules.last_id + 1;
+    rule.insert("id".into(), id.into());
+    let size = stored_size(&rule);
+    let projects = rules.by_tenant.len();
+    let project = match rules.by_tenant.get_mut(claims.tenant()) {
+        Some(project) => project,
+        None if projects >= MAX_PROJECTS_WITH_RULES => {
+            return Err(Refusal(
+                StatusCode::CONFLICT,
+                "This rs-notifier stores rules for 100 projects already",
+            ));
+        }
+        None => rules
+            .by_tenant
+            .entry(claims.tenant().to_owned())
+            .or_default(),
+    };
+    if project.rules.len() >= MAX_RULES_PER_PROJECT
+        || project.bytes.saturating_add(size) > MAX_RULE_BYTES_PER_PROJECT
+    {
+        return Err(Refusal(
+            StatusCode::CONFLICT,
+            "This project stores 1000 rules or 1 MiB of rules already: delete some first",
+        ));
+    }
+    project.bytes += size;
+    project.rules.push(rule.clone());
+    rules.last_id = id;
     let status = if method == Method::POST {
         StatusCode::CREATED
     } else {
@@ -119,21 +165,17 @@ async fn delete_rule(
     claims: Claims,
     Path(id): Path<String>,
 ) -> Result<StatusCode, Refusal> {
+    let not_found = Refusal(StatusCode::NOT_FOUND, "No such rule in this project");
     let mut rules = lock(&rules);
-    let tenant_rules = rules
-        .by_tenant
-        .entry(claims.tenant().to_owned())
-        .or_default();
+    let project = rules.by_tenant.get_mut(claims.tenant()).ok_or(not_found)?;
     let position = id.parse::<u64>().ok().and_then(|id| {
-        tenant_rules
+        project
+            .rules
             .iter()
             .position(|rule| rule.get("id") == Some(&id.into()))
     });
-    let position = position.ok_or(Refusal(
-        StatusCode::NOT_FOUND,
-        "No such rule in this project",
-    ))?;
-    tenant_rules.remove(position);
+    let removed = project.rules.remove(position.ok_or(not_found)?);
+    project.bytes -= stored_size(&removed);
     Ok(StatusCode::NO_CONTENT)
 }
 

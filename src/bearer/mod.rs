@@ -130,6 +130,23 @@ pub struct BearerAuth<S, R = RegardsRejection> {
     reject: R,
 }
 
+impl<S, R> BearerAuth<S, R> {
+    /// The wrapped service.
+    pub fn get_ref(&self) -> &S {
+        &self.inner
+    }
+
+    /// The wrapped service, mutably.
+    pub fn get_mut(&mut self) -> &mut S {
+        &mut self.inner
+    }
+
+    /// The wrapped service, unwrapped.
+    pub fn into_inner(self) -> S {
+        self.inner
+    }
+}
+
 impl Config {
     /// Who the request is: the identity verified from its token, or the anonymous PUBLIC one.
     fn authenticate<B>(&self, request: &Request<B>) -> Result<Claims, AuthError> {
@@ -245,6 +262,14 @@ mod tests {
             .get_all(WWW_AUTHENTICATE)
             .iter()
             .collect()
+    }
+
+    #[test]
+    fn accessors_reach_the_wrapped_service() {
+        let mut service = BearerAuthLayer::new(verifier()).layer(7_u8);
+        *service.get_mut() += 1;
+        assert_eq!(*service.get_ref(), 8);
+        assert_eq!(service.into_inner(), 8);
     }
 
     fn assert_refused(

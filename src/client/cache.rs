@@ -1,6 +1,6 @@
 //! [`TokenCache`]: reuse a token until shortly before it expires, then refresh it in the
 //! background while callers keep getting it; one fetch at a time however many callers ask;
-//! bounded retries, and a growing backoff between failed refreshes.
+//! bounded retries, and a growing, jittered backoff between failed refreshes.
 
 use std::fmt;
 use std::pin::pin;
@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 use http::Extensions;
 use tokio::sync::Notify;
 
+use super::time::{jittered, now};
 use super::{AccessToken, ClientError, TokenSource};
 use crate::BearerToken;
 
@@ -18,9 +19,10 @@ use crate::BearerToken;
 pub const DEFAULT_REFRESH_MARGIN: Duration = Duration::from_secs(60);
 /// How many times a fetch is tried before its error is reported, unless set: 3.
 pub const DEFAULT_ATTEMPTS: u32 = 3;
-/// The wait before the first retry, unless set: 200 ms. It doubles at each retry.
+/// The step of the wait before the first retry, unless set: 200 ms. It doubles at each retry;
+/// each wait is drawn between half of its step and all of it.
 pub const DEFAULT_BACKOFF: Duration = Duration::from_millis(200);
-/// The longest wait between two tries, or between two failed refreshes: 10 seconds.
+/// The longest step between two tries, or between two failed refreshes: 10 seconds.
 pub const MAX_BACKOFF: Duration = Duration::from_secs(10);
 
 /// Caches the token of a source whose token is the same for every request (a
@@ -36,13 +38,16 @@ pub const MAX_BACKOFF: Duration = Duration::from_secs(10);
 ///   background refresh included), else a new one. However many callers wait, there is one
 ///   fetch at a time (single flight), and each gets its token or its error.
 /// - A fetch tries the source up to [`with_retry`](Self::with_retry) times: a
-///   [retryable](ClientError::is_retryable) error is tried again after 200 ms, then 400 ms...
-///   (doubling, at most [`MAX_BACKOFF`]).
-/// - After a fetch fails, no refresh starts before a backoff that goes on doubling from the
-///   last wait between its tries (with the defaults: 800 ms, then 1.6 s, 3.2 s, 6.4 s, then
-///   10 s), so a failing endpoint is asked once per backoff, not once per call; a success
+///   [retryable](ClientError::is_retryable) error is tried again after a step of 200 ms, then
+///   400 ms... (doubling, at most [`MAX_BACKOFF`]).
+/// - After a fetch fails, no refresh starts before a backoff whose step goes on doubling from
+///   the last step between its tries (with the defaults: 800 ms, then 1.6 s, 3.2 s, 6.4 s,
+///   then 10 s), so a failing endpoint is asked once per backoff, not once per call; a success
 ///   resets it. Meanwhile callers get the token that is still valid. Callers with no valid
 ///   token do not wait for the backoff: they start a fetch (one at a time, as above).
+/// - Every wait is jittered: drawn between half of its step and all of it, so that services
+///   that failed together (restarted together, say) do not ask the token endpoint again in
+///   lockstep.
 /// - A fetch runs to its end even if every caller waiting for it is dropped (it runs on its own
 ///   task, which keeps the source until then), and its token is cached. Outside a tokio
 ///   runtime there is no task: the caller that starts a fetch runs it and waits for it (for a
@@ -90,8 +95,8 @@ struct Settings {
 }
 
 impl Settings {
-    /// The wait after `failures` failed fetches in a row before the next refresh: the doubling
-    /// of the retries goes on from where they stopped.
+    /// The step of the wait after `failures` failed fetches in a row before the next refresh:
+    /// the doubling of the retries goes on from where they stopped.
     fn backoff_after(self, failures: u32) -> Duration {
         let doublings = (self.attempts - 1).saturating_add(failures.saturating_sub(1));
         let factor = 2u32.checked_pow(doublings).unwrap_or(u32::MAX);
@@ -188,9 +193,10 @@ impl<S: TokenSource> TokenCache<S> {
         self
     }
 
-    /// Try a fetch up to `attempts` times (at least once), waiting `backoff` before the first
-    /// retry and doubling it each time, up to [`MAX_BACKOFF`]. After a failed fetch, the next
-    /// refresh waits for the next step of that doubling (see the type's docs).
+    /// Try a fetch up to `attempts` times (at least once), waiting a step of `backoff` before
+    /// the first retry and doubling it each time, up to [`MAX_BACKOFF`]; each wait is drawn
+    /// between half of its step and all of it. After a failed fetch, the next refresh waits for
+    /// the next step of that doubling (see the type's docs).
     pub fn with_retry(mut self, attempts: u32, backoff: Duration) -> Self {
         self.settings.attempts = attempts.max(1);
         self.settings.backoff = backoff.min(MAX_BACKOFF);
@@ -211,6 +217,11 @@ impl<S: TokenSource> TokenCache<S> {
 impl<S: TokenSource + 'static> TokenCache<S> {
     /// A valid token: the cached one if it has not expired (a due one starts a background
     /// refresh), else a fetched one.
+    ///
+    /// # Errors
+    ///
+    /// With no valid token cached, the [`ClientError`] of the fetch this call waited for, once
+    /// its retries are spent.
     pub async fn get(&self) -> Result<AccessToken, ClientError> {
         loop {
             let (flight, started, valid) = match self.inner.lock().plan(now()) {
@@ -376,7 +387,7 @@ impl<S: TokenSource> Inner<S> {
                 Ok(token) => return Ok(token),
                 Err(error) if error.is_retryable() && attempt < settings.attempts => {
                     tracing::debug!(%error, attempt, "token fetch failed; retrying");
-                    tokio::time::sleep(backoff).await;
+                    tokio::time::sleep(jittered(backoff)).await;
                     backoff = (backoff * 2).min(MAX_BACKOFF);
                     attempt += 1;
                 }
@@ -406,7 +417,7 @@ impl State {
             }
             Err(error) => {
                 self.failures = self.failures.saturating_add(1);
-                let backoff = settings.backoff_after(self.failures);
+                let backoff = jittered(settings.backoff_after(self.failures));
                 self.next_refresh = now.checked_add(backoff);
                 let still_valid = self
                     .cached
@@ -426,11 +437,6 @@ impl State {
             }
         }
     }
-}
-
-/// The tokio clock's now (the system's, unless a test paused the clock).
-fn now() -> Instant {
-    tokio::time::Instant::now().into_std()
 }
 
 impl Cached {
@@ -490,9 +496,7 @@ mod tests {
                 failures: 0,
                 broken: std::sync::atomic::AtomicBool::new(false),
                 validity,
-                error: ClientError::Timeout {
-                    after: Duration::from_secs(1),
-                },
+                error: ClientError::timed_out(Duration::from_secs(1)),
                 delay: Duration::ZERO,
             }
         }
@@ -569,12 +573,8 @@ mod tests {
     #[test]
     fn retryable_failures_are_retried_then_succeed() {
         rt().block_on(async {
-            let source = Counting::new(None).failing(
-                2,
-                ClientError::Transport {
-                    message: "refused".into(),
-                },
-            );
+            let source = Counting::new(None)
+                .failing(2, ClientError::transport(&std::io::Error::other("refused")));
             let cache = TokenCache::new(source);
             let token = cache.get().await.unwrap();
             assert_eq!(token.token().as_str(), "token.number.3");
@@ -584,9 +584,7 @@ mod tests {
     #[test]
     fn retries_are_bounded_and_the_error_is_reported() {
         rt().block_on(async {
-            let error = ClientError::Transport {
-                message: "refused".into(),
-            };
+            let error = ClientError::transport(&std::io::Error::other("refused"));
             let cache = TokenCache::new(Counting::new(None).failing(u32::MAX, error.clone()))
                 .with_retry(4, Duration::from_millis(10));
             assert_eq!(cache.get().await.unwrap_err(), error);
@@ -597,10 +595,12 @@ mod tests {
     #[test]
     fn refused_credentials_are_not_retried() {
         rt().block_on(async {
-            let error = ClientError::BadUserCredentials {
-                status: StatusCode::BAD_REQUEST,
-                body: String::new(),
-            };
+            let error = ClientError::answered(
+                crate::client::ClientErrorKind::BadUserCredentials,
+                StatusCode::BAD_REQUEST,
+                None,
+                String::new(),
+            );
             let cache = TokenCache::new(Counting::new(None).failing(u32::MAX, error.clone()));
             assert_eq!(cache.get().await.unwrap_err(), error);
             assert_eq!(cache.source().fetches(), 1);
@@ -610,7 +610,10 @@ mod tests {
     #[test]
     fn failed_fetch_is_not_cached() {
         rt().block_on(async {
-            let cache = TokenCache::new(Counting::new(None).failing(1, ClientError::NoCallerToken));
+            let cache = TokenCache::new(
+                Counting::new(None)
+                    .failing(1, crate::client::ClientErrorKind::NoCallerToken.into()),
+            );
             assert!(cache.get().await.is_err());
             assert_eq!(
                 cache.get().await.unwrap().token().as_str(),

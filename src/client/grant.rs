@@ -16,8 +16,10 @@ use http_body_util::{BodyExt, Full, LengthLimitError, Limited};
 use serde_json::{Map, Value};
 use tower_service::Service;
 
-use super::redact::{error_chain, excerpt};
-use super::{AccessToken, ClientConfigError, ClientError, HttpTransport, TokenSource};
+use super::redact::excerpt;
+use super::{
+    AccessToken, ClientConfigError, ClientError, ClientErrorKind, HttpTransport, TokenSource,
+};
 use crate::{BearerToken, Role};
 
 /// The token endpoint's path under the REGARDS host (the gateway).
@@ -96,8 +98,10 @@ impl fmt::Debug for UserCredentials {
 
 /// A successful answer of the token endpoint.
 ///
-/// `Debug` does not show the token ([`BearerToken`] redacts itself).
+/// `Debug` does not show the token ([`BearerToken`] redacts itself). Non-exhaustive: a member
+/// REGARDS may add to its answer can become a field without breaking code that reads these.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct TokenResponse {
     /// `access_token`: the token to send as `Authorization: Bearer`.
     pub access_token: BearerToken,
@@ -120,6 +124,13 @@ pub struct TokenResponse {
 impl TokenResponse {
     /// Reads a token answer. Members other than the eight REGARDS sends are ignored.
     ///
+    /// # Errors
+    ///
+    /// A [`ClientError`] of kind [`UnexpectedResponse`](ClientErrorKind::UnexpectedResponse)
+    /// (status `200`), whose [`reason`](ClientError::reason) says what is wrong: not a JSON
+    /// object, a member missing or of the wrong type, a token type other than `bearer`. The body
+    /// is not quoted: it may hold a token.
+    ///
     /// ```
     /// use regards_auth::client::TokenResponse;
     /// use regards_auth::Role;
@@ -128,9 +139,22 @@ impl TokenResponse {
     ///     "token_type":"bearer","expires_in":7199,"role":"PROJECT_ADMIN","scope":"project1",
     ///     "sub":"admin@regards.fr","tenant":"project1","email":"admin@regards.fr"}"#).unwrap();
     /// assert_eq!((answer.role, answer.expires_in), (Role::ProjectAdmin, 7199));
-    /// assert!(TokenResponse::from_json(br#"{"access_token":42}"#).is_err());
+    /// let error = TokenResponse::from_json(br#"{"access_token":42}"#).unwrap_err();
+    /// assert_eq!(error.reason(), Some("`access_token` is missing or not a non-empty string"));
     /// ```
-    pub fn from_json(json: &[u8]) -> Result<Self, &'static str> {
+    pub fn from_json(json: &[u8]) -> Result<Self, ClientError> {
+        Self::parse(json).map_err(|reason| {
+            ClientError::answered(
+                ClientErrorKind::UnexpectedResponse,
+                StatusCode::OK,
+                Some(reason),
+                String::new(),
+            )
+        })
+    }
+
+    /// Reads a token answer; the error is the reason it is not one.
+    fn parse(json: &[u8]) -> Result<Self, &'static str> {
         let object: Map<String, Value> =
             serde_json::from_slice(json).map_err(|_| "the body is not a JSON object")?;
         let text = |name: &'static str, reason: &'static str| match object.get(name) {
@@ -184,9 +208,9 @@ impl TokenResponse {
 /// ```
 ///
 /// The query parameters are percent-encoded. Answers are told apart: `200` with a token
-/// ([`TokenResponse`]), `401` ([`ClientError::BadClientCredentials`]), `400`
-/// ([`ClientError::BadUserCredentials`]), anything else
-/// ([`ClientError::UnexpectedResponse`]). Each request is bounded by a
+/// ([`TokenResponse`]), `401` ([`ClientErrorKind::BadClientCredentials`]), `400`
+/// ([`ClientErrorKind::BadUserCredentials`]), anything else
+/// ([`ClientErrorKind::UnexpectedResponse`]). Each request is bounded by a
 /// [timeout](Self::with_timeout) and the answer by [`MAX_RESPONSE_LEN`].
 ///
 /// The transport is [`HttpTransport`] unless [`with_transport`](Self::with_transport) gives
@@ -257,9 +281,12 @@ impl PasswordGrant {
     /// `host` (`http://127.0.0.1:8080`, `https://regards.example/prefix`...), with the default
     /// [`HttpTransport`].
     ///
-    /// Fails if the host is not an absolute `http(s)://` URL, if it is `https://` and HTTPS is
-    /// unavailable (no `client-rustls` feature, or no system root certificate), if the client
-    /// id is empty or has a `:`, or if the tenant or username is empty.
+    /// # Errors
+    ///
+    /// A [`ClientConfigError`] if the host is not an absolute `http(s)://` URL, if it is
+    /// `https://` and HTTPS is unavailable (no `client-rustls` feature, or no system root
+    /// certificate), if the client id is empty or has a `:`, or if the tenant or username is
+    /// empty.
     pub fn new(
         host: &str,
         tenant: &str,
@@ -286,6 +313,10 @@ impl PasswordGrant {
 
 impl<T, B> PasswordGrant<T, B> {
     /// Like [`new`](PasswordGrant::new), with your transport.
+    ///
+    /// # Errors
+    ///
+    /// As [`new`](PasswordGrant::new), except for HTTPS, which is the transport's business.
     pub fn with_custom_transport(
         host: &str,
         tenant: &str,
@@ -416,37 +447,25 @@ impl<T, B> PasswordGrant<T, B> {
 
     fn transport_error(&self, error: impl Into<BoxError>) -> ClientError {
         let error: BoxError = error.into();
-        ClientError::Transport {
-            message: error_chain(&*error, &self.secrets()),
-        }
+        ClientError::transport_redacted(&*error, &self.secrets())
     }
 
     /// Reads an answer of the token endpoint.
     fn interpret(&self, status: StatusCode, body: &[u8]) -> Result<TokenResponse, ClientError> {
-        let body_excerpt = || excerpt(body, &self.secrets());
+        let answered = |kind, reason| {
+            ClientError::answered(kind, status, reason, excerpt(body, &self.secrets()))
+        };
         match status {
             // A token answer that did not parse may still carry a token: the excerpt withholds
             // such a body (as it does under any status).
-            StatusCode::OK => {
-                TokenResponse::from_json(body).map_err(|reason| ClientError::UnexpectedResponse {
-                    status,
-                    reason,
-                    body: body_excerpt(),
-                })
-            }
-            StatusCode::UNAUTHORIZED => Err(ClientError::BadClientCredentials {
-                status,
-                body: body_excerpt(),
-            }),
-            StatusCode::BAD_REQUEST => Err(ClientError::BadUserCredentials {
-                status,
-                body: body_excerpt(),
-            }),
-            _ => Err(ClientError::UnexpectedResponse {
-                status,
-                reason: "the status is none of 200, 400 and 401",
-                body: body_excerpt(),
-            }),
+            StatusCode::OK => TokenResponse::parse(body)
+                .map_err(|reason| answered(ClientErrorKind::UnexpectedResponse, Some(reason))),
+            StatusCode::UNAUTHORIZED => Err(answered(ClientErrorKind::BadClientCredentials, None)),
+            StatusCode::BAD_REQUEST => Err(answered(ClientErrorKind::BadUserCredentials, None)),
+            _ => Err(answered(
+                ClientErrorKind::UnexpectedResponse,
+                Some("the status is none of 200, 400 and 401"),
+            )),
         }
     }
 }
@@ -461,18 +480,22 @@ where
 {
     /// Asks the token endpoint for a token, once (no retry: [`TokenCache`](super::TokenCache)
     /// retries).
+    ///
+    /// # Errors
+    ///
+    /// A [`ClientError`]: the client or the user credentials refused, an answer that is not a
+    /// token answer, the transport's failure, or no answer within the
+    /// [timeout](Self::with_timeout).
     pub async fn fetch(&self) -> Result<TokenResponse, ClientError> {
         Ok(self.fetch_timed().await?.0)
     }
 
     async fn fetch_timed(&self) -> Result<(TokenResponse, Instant), ClientError> {
-        // The tokio clock, as the cache's (the same as the system's unless a test paused it).
-        let requested_at = tokio::time::Instant::now().into_std();
+        // The client side's clock, as the cache's.
+        let requested_at = super::time::now();
         let (status, body) = tokio::time::timeout(self.timeout, self.exchange())
             .await
-            .map_err(|_| ClientError::Timeout {
-                after: self.timeout,
-            })??;
+            .map_err(|_| ClientError::timed_out(self.timeout))??;
         let answer = self.interpret(status, &body)?;
         tracing::debug!(
             tenant = %answer.tenant,
@@ -495,11 +518,12 @@ where
         let (parts, body) = response.into_parts();
         match Limited::new(body, MAX_RESPONSE_LEN).collect().await {
             Ok(collected) => Ok((parts.status, collected.to_bytes())),
-            Err(error) if error.is::<LengthLimitError>() => Err(ClientError::UnexpectedResponse {
-                status: parts.status,
-                reason: "the body is larger than 64 KiB",
-                body: String::new(),
-            }),
+            Err(error) if error.is::<LengthLimitError>() => Err(ClientError::answered(
+                ClientErrorKind::UnexpectedResponse,
+                parts.status,
+                Some("the body is larger than 64 KiB"),
+                String::new(),
+            )),
             Err(error) => Err(self.transport_error(error)),
         }
     }
@@ -620,21 +644,19 @@ mod tests {
     #[test]
     fn statuses_map_to_typed_errors() {
         let grant = grant("http://h").unwrap();
-        assert!(matches!(
-            grant.interpret(StatusCode::UNAUTHORIZED, b"{}"),
-            Err(ClientError::BadClientCredentials { .. })
-        ));
-        assert!(matches!(
-            grant.interpret(StatusCode::BAD_REQUEST, br#"{"error":"invalid_grant"}"#),
-            Err(ClientError::BadUserCredentials { body, .. }) if body.contains("invalid_grant")
-        ));
-        assert!(matches!(
-            grant.interpret(StatusCode::FORBIDDEN, b""),
-            Err(ClientError::UnexpectedResponse {
-                status: StatusCode::FORBIDDEN,
-                ..
-            })
-        ));
+        let kind = |status, body: &[u8]| grant.interpret(status, body).unwrap_err().kind();
+        assert_eq!(
+            kind(StatusCode::UNAUTHORIZED, b"{}"),
+            ClientErrorKind::BadClientCredentials
+        );
+        let refused = grant
+            .interpret(StatusCode::BAD_REQUEST, br#"{"error":"invalid_grant"}"#)
+            .unwrap_err();
+        assert_eq!(refused.kind(), ClientErrorKind::BadUserCredentials);
+        assert!(refused.excerpt().contains("invalid_grant"));
+        let forbidden = grant.interpret(StatusCode::FORBIDDEN, b"").unwrap_err();
+        assert_eq!(forbidden.kind(), ClientErrorKind::UnexpectedResponse);
+        assert_eq!(forbidden.status(), Some(StatusCode::FORBIDDEN));
     }
 
     #[test]
@@ -655,7 +677,8 @@ mod tests {
         let grant = grant("http://h").unwrap();
         let json = br#"{"access_token":"eyJhbGciOiJIUzUxMiJ9.e30.c2ln","token_type":"bearer","expires_in":"1"}"#;
         let error = grant.interpret(StatusCode::OK, json).unwrap_err();
-        assert!(matches!(&error, ClientError::UnexpectedResponse { body, .. } if body == WITHHELD));
+        assert_eq!(error.kind(), ClientErrorKind::UnexpectedResponse);
+        assert_eq!(error.excerpt(), WITHHELD);
         assert!(!error.to_string().contains("eyJ"));
     }
 
@@ -664,7 +687,7 @@ mod tests {
         let json = br#"{"access_token":"a.b.c","token_type":"mac","expires_in":1,"role":"ADMIN",
             "scope":"p","sub":"s","tenant":"p","email":"e"}"#;
         assert_eq!(
-            TokenResponse::from_json(json).unwrap_err(),
+            TokenResponse::parse(json).unwrap_err(),
             "`token_type` is not `bearer`"
         );
     }
@@ -675,7 +698,7 @@ mod tests {
             br#"{"access_token":"a.b.c","token_type":"bearer","expires_in":"7200","role":"ADMIN",
             "scope":"p","sub":"s","tenant":"p","email":"e"}"#;
         assert_eq!(
-            TokenResponse::from_json(json).unwrap_err(),
+            TokenResponse::parse(json).unwrap_err(),
             "`expires_in` is missing or not a non-negative integer"
         );
     }
@@ -685,7 +708,7 @@ mod tests {
         let json = br#"{"access_token":"not a token","token_type":"bearer","expires_in":1,
             "role":"ADMIN","scope":"p","sub":"s","tenant":"p","email":"e"}"#;
         assert_eq!(
-            TokenResponse::from_json(json).unwrap_err(),
+            TokenResponse::parse(json).unwrap_err(),
             "`access_token` is not a well-formed bearer token"
         );
     }

@@ -11,11 +11,7 @@ use http::{Request, Response, StatusCode};
 use tower_layer::Layer;
 use tower_service::Service;
 
-use super::TokenSource;
-
-/// The error of an [`AttachToken`] service: a [`ClientError`](super::ClientError) when no
-/// token could be had, or the inner service's error, boxed (downcast to tell them apart).
-pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
+use super::{ClientError, TokenSource};
 
 /// Wraps an HTTP client so that every request it sends carries
 /// `Authorization: Bearer <token>` (replacing any it had), the token coming from a
@@ -25,8 +21,12 @@ pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 /// ([`TokenSource::invalidate`]): a [`TokenCache`](super::TokenCache) drops it, so the next
 /// call fetches a new one. The `401` answer itself is returned as is.
 ///
-/// If no token can be had, the call fails with the [`ClientError`](super::ClientError) (boxed)
-/// and the request is not sent.
+/// If no token can be had, the call fails with the [`ClientError`] the source gave, and the
+/// request is not sent. If the wrapped HTTP client fails, its error comes back as a
+/// [`ClientError`] of kind [`Call`](super::ClientErrorKind::Call) whose text went through the same
+/// redaction as the token endpoint's answers: an HTTP client's error may quote the URL (with its
+/// user information), a header or an echoed body, so the token sent, the URL's user information
+/// and any token-shaped text never reach the caller's logs. The original error is not kept.
 ///
 /// ```no_run
 /// use bytes::Bytes;
@@ -133,26 +133,59 @@ impl<S, Src> AttachToken<S, Src> {
     pub fn get_ref(&self) -> &S {
         &self.inner
     }
+
+    /// The wrapped service, mutably.
+    pub fn get_mut(&mut self) -> &mut S {
+        &mut self.inner
+    }
+
+    /// The wrapped service, unwrapped.
+    pub fn into_inner(self) -> S {
+        self.inner
+    }
 }
 
 /// The future of [`AttachToken`]: gets a token, then calls the inner service. Boxed, because
 /// the token source's future is an opaque type.
-pub type AttachTokenFuture<T> = Pin<Box<dyn Future<Output = Result<T, BoxError>> + Send>>;
+pub type AttachTokenFuture<T> = Pin<Box<dyn Future<Output = Result<T, ClientError>> + Send>>;
+
+/// The wrapped HTTP client's error as a [`ClientError`], with `secrets` redacted.
+fn call_error(
+    error: impl Into<Box<dyn std::error::Error + Send + Sync>>,
+    secrets: &[&str],
+) -> ClientError {
+    let error = error.into();
+    ClientError::call(&*error, secrets)
+}
+
+/// The user information of `uri` (`user:password` in `http://user:password@host/`), and its
+/// password alone: what an error quoting the URL must not show.
+fn user_info(uri: &http::Uri) -> Option<(String, Option<String>)> {
+    let authority = uri.authority()?.as_str();
+    let (user_info, _) = authority.rsplit_once('@')?;
+    let password = user_info
+        .split_once(':')
+        .map(|(_, password)| password.to_owned());
+    Some((user_info.to_owned(), password))
+}
 
 impl<S, Src, ReqBody, ResBody> Service<Request<ReqBody>> for AttachToken<S, Src>
 where
     S: Service<Request<ReqBody>, Response = Response<ResBody>> + Clone + Send + 'static,
     S::Future: Send,
-    S::Error: Into<BoxError>,
+    S::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
     Src: TokenSource + 'static,
     ReqBody: Send + 'static,
 {
     type Response = Response<ResBody>;
-    type Error = BoxError;
+    type Error = ClientError;
     type Future = AttachTokenFuture<Response<ResBody>>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
-        self.inner.poll_ready(cx).map_err(Into::into)
+        // No request yet, so no token or URL to redact: token-shaped text is still withheld.
+        self.inner
+            .poll_ready(cx)
+            .map_err(|error| call_error(error, &[]))
     }
 
     fn call(&mut self, mut request: Request<ReqBody>) -> Self::Future {
@@ -166,7 +199,16 @@ where
             request
                 .headers_mut()
                 .insert(AUTHORIZATION, token.header_value());
-            let response = inner.call(request).await.map_err(Into::into)?;
+            // Read now: the request is gone once sent, and only a failure needs them.
+            let user_info = user_info(request.uri());
+            let response = inner.call(request).await.map_err(|error| {
+                let mut secrets = vec![token.token().as_str()];
+                if let Some((user_info, password)) = &user_info {
+                    secrets.push(user_info);
+                    secrets.extend(password.as_deref());
+                }
+                call_error(error, &secrets)
+            })?;
             if response.status() == StatusCode::UNAUTHORIZED {
                 tracing::debug!("the called service refused the token; dropping it");
                 source.invalidate(token.token());
@@ -185,7 +227,7 @@ mod tests {
 
     use super::*;
     use crate::BearerToken;
-    use crate::client::{ClientError, FixedToken, ForwardedToken};
+    use crate::client::{ClientError, ClientErrorKind, FixedToken, ForwardedToken};
 
     async fn echo_authorization(request: Request<()>) -> Result<Response<String>, Infallible> {
         let header = request.headers().get(AUTHORIZATION);
@@ -232,10 +274,56 @@ mod tests {
         let error = rt()
             .block_on(service.oneshot(Request::new(())))
             .unwrap_err();
-        assert_eq!(
-            error.downcast_ref::<ClientError>(),
-            Some(&ClientError::NoCallerToken)
-        );
+        assert_eq!(error, ClientError::from(ClientErrorKind::NoCallerToken));
+    }
+
+    /// An HTTP client whose error quotes everything it was given: the URL, the headers and a
+    /// body the server echoed.
+    async fn indiscreet_failure(request: Request<()>) -> Result<Response<()>, std::io::Error> {
+        let authorization = request.headers()[AUTHORIZATION]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        Err(std::io::Error::other(format!(
+            "connection reset by {} (sent Authorization: {authorization})",
+            request.uri()
+        )))
+    }
+
+    #[test]
+    fn inner_client_errors_are_redacted() {
+        let opaque = "opaque-session-token-42";
+        let service = AttachTokenLayer::new(FixedToken::new(BearerToken::new(opaque).unwrap()))
+            .layer(service_fn(indiscreet_failure));
+        let request = Request::get("http://jane:s3cr%40t@rs-admin:9011/users/myuser")
+            .body(())
+            .unwrap();
+        let error = rt().block_on(service.oneshot(request)).unwrap_err();
+        assert_eq!(error.kind(), ClientErrorKind::Call);
+        let text = error.to_string();
+        for secret in [opaque, "s3cr%40t", "s3cr@t", "jane:"] {
+            assert!(!text.contains(secret), "{secret} in {text}");
+        }
+        assert!(text.contains("rs-admin:9011/users/myuser"), "{text}");
+        assert!(!format!("{error:?}").contains(opaque));
+    }
+
+    #[test]
+    fn inner_client_errors_holding_a_jwt_are_withheld() {
+        let jwt = "eyJhbGciOiJIUzUxMiJ9.eyJzdWIiOiJhIn0.c2ln";
+        let service = AttachTokenLayer::new(FixedToken::new(BearerToken::new(jwt).unwrap()))
+            .layer(service_fn(indiscreet_failure));
+        let request = Request::get("http://rs-admin/roles").body(()).unwrap();
+        let error = rt().block_on(service.oneshot(request)).unwrap_err();
+        assert_eq!(error.excerpt(), crate::client::redact::WITHHELD);
+    }
+
+    #[test]
+    fn accessors_reach_the_wrapped_service() {
+        let mut service = AttachToken::new(7_u8, ForwardedToken);
+        *service.get_mut() += 1;
+        assert_eq!(*service.get_ref(), 8);
+        assert_eq!(service.into_inner(), 8);
     }
 
     struct Recording {

@@ -13,9 +13,10 @@
 //!
 //! A [`TokenCache`] in front of a source reuses its token until shortly before it expires,
 //! then refreshes it in the background while callers keep getting it, with a single fetch
-//! however many callers ask, bounded retries, and a growing backoff between failed refreshes. [`AttachTokenLayer`] sets `Authorization: Bearer` on every request an
-//! HTTP client sends and drops a token the called service refuses (`401`). The HTTP client is
-//! any `tower` service; [`HttpTransport`] (hyper-util) is ready to use, with HTTPS under the
+//! however many callers ask, bounded retries, and a growing, jittered backoff between failed
+//! refreshes. [`AttachTokenLayer`] sets `Authorization: Bearer` on every request an HTTP client
+//! sends and drops a token the called service refuses (`401`). The HTTP client is any `tower`
+//! service; [`HttpTransport`] (hyper-util) is ready to use, with HTTPS under the
 //! `client-rustls` feature.
 //!
 //! ```no_run
@@ -68,16 +69,17 @@ mod grant;
 mod layer;
 mod redact;
 mod source;
+mod time;
 mod transport;
 
 pub use cache::{
     DEFAULT_ATTEMPTS, DEFAULT_BACKOFF, DEFAULT_REFRESH_MARGIN, MAX_BACKOFF, TokenCache,
 };
-pub use error::{BODY_EXCERPT_LEN, ClientConfigError, ClientError};
+pub use error::{BODY_EXCERPT_LEN, ClientConfigError, ClientError, ClientErrorKind};
 pub use grant::{
     ClientCredentials, DEFAULT_FETCH_TIMEOUT, MAX_RESPONSE_LEN, PasswordGrant, TOKEN_PATH,
     TokenResponse, UserCredentials,
 };
-pub use layer::{AttachToken, AttachTokenFuture, AttachTokenLayer, BoxError};
+pub use layer::{AttachToken, AttachTokenFuture, AttachTokenLayer};
 pub use source::{AccessToken, FixedToken, ForwardedToken, SystemToken, TokenSource};
 pub use transport::{CONNECT_TIMEOUT, HttpTransport};

@@ -7,11 +7,16 @@ use std::time::{Duration, Instant};
 
 use http::{Extensions, HeaderValue};
 
-use super::ClientError;
+use super::time::now;
+use super::{ClientError, ClientErrorKind};
 use crate::verify::unix_now;
 use crate::{BearerToken, Claims, TokenIssuer};
 
 /// A token ready to be sent, and when it stops being valid.
+///
+/// Instants are read on tokio's clock, as the [`TokenCache`](super::TokenCache)'s: the
+/// system's, unless a test paused it (`tokio::time::pause`), so that a test, or a caller,
+/// controls every time the client side compares.
 ///
 /// ```
 /// use std::time::Duration;
@@ -35,9 +40,9 @@ impl AccessToken {
         AccessToken { token, expires_at }
     }
 
-    /// A token valid for `validity` from now.
+    /// A token valid for `validity` from now (tokio's clock).
     pub fn expiring_in(token: BearerToken, validity: Duration) -> Self {
-        let expires_at = Instant::now().checked_add(validity);
+        let expires_at = now().checked_add(validity);
         AccessToken { token, expires_at }
     }
 
@@ -57,9 +62,10 @@ impl AccessToken {
         self.expires_at
     }
 
-    /// Whether the token is still valid `margin` from now (always, with no known expiry).
+    /// Whether the token is still valid `margin` from now, on tokio's clock as the cache reads
+    /// it (always, with no known expiry).
     pub fn is_fresh(&self, margin: Duration) -> bool {
-        self.fresh_at(Instant::now(), margin)
+        self.fresh_at(now(), margin)
     }
 
     pub(crate) fn fresh_at(&self, now: Instant, margin: Duration) -> bool {
@@ -188,7 +194,7 @@ impl SystemToken {
     }
 
     /// System tokens of `application` for the tenant of the [`Claims`] found in the outgoing
-    /// request's extensions (REGARDS' "current tenant"); [`ClientError::NoCallerTenant`]
+    /// request's extensions (REGARDS' "current tenant"); [`ClientErrorKind::NoCallerTenant`]
     /// without them.
     pub fn for_caller_tenant(issuer: TokenIssuer, application: impl Into<String>) -> Self {
         SystemToken {
@@ -202,15 +208,19 @@ impl SystemToken {
         let tenant = match &self.tenant {
             Some(tenant) => tenant.as_str(),
             None => {
-                let claims = request.get::<Claims>().ok_or(ClientError::NoCallerTenant)?;
+                let claims = request
+                    .get::<Claims>()
+                    .ok_or(ClientErrorKind::NoCallerTenant)?;
                 claims.tenant()
             }
         };
         let text = self.issuer.system_token(&self.application, tenant);
-        let token = BearerToken::new(&text).map_err(|_| ClientError::UnexpectedResponse {
-            status: http::StatusCode::OK,
-            reason: "the issuer minted a token longer than the size cap",
-            body: String::new(),
+        let token = BearerToken::new(&text).map_err(|_| {
+            ClientError::unexpected_response(
+                http::StatusCode::OK,
+                "the issuer minted a token longer than the size cap",
+                b"",
+            )
         })?;
         Ok(AccessToken::expiring_in(token, self.issuer.validity()))
     }
@@ -253,7 +263,7 @@ impl TokenSource for ForwardedToken {
             .get::<BearerToken>()
             .cloned()
             .or_else(|| claims.and_then(Claims::bearer_token))
-            .ok_or(ClientError::NoCallerToken)?;
+            .ok_or(ClientErrorKind::NoCallerToken)?;
         Ok(match claims {
             Some(claims) => AccessToken::expiring_at_unix(token, claims.exp()),
             None => AccessToken::new(token, None),
@@ -311,7 +321,7 @@ mod tests {
         let source = SystemToken::for_caller_tenant(TokenIssuer::development(), "rs-catalog");
         assert_eq!(
             block_on(source.token(&Extensions::new())).unwrap_err(),
-            ClientError::NoCallerTenant
+            ClientError::from(ClientErrorKind::NoCallerTenant)
         );
     }
 
@@ -352,7 +362,7 @@ mod tests {
         request.insert(Claims::public("project1"));
         assert_eq!(
             block_on(ForwardedToken.token(&request)).unwrap_err(),
-            ClientError::NoCallerToken
+            ClientError::from(ClientErrorKind::NoCallerToken)
         );
     }
 
@@ -360,8 +370,30 @@ mod tests {
     fn forwarded_token_without_caller_token_is_an_error() {
         assert_eq!(
             block_on(ForwardedToken.token(&Extensions::new())).unwrap_err(),
-            ClientError::NoCallerToken
+            ClientError::from(ClientErrorKind::NoCallerToken)
         );
+    }
+
+    #[test]
+    fn freshness_is_read_on_the_paused_clock() {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .start_paused(true)
+            .build()
+            .unwrap();
+        runtime.block_on(async {
+            let token = AccessToken::expiring_in(
+                BearerToken::new("a.b.c").unwrap(),
+                Duration::from_secs(60),
+            );
+            assert!(token.is_fresh(Duration::from_secs(50)));
+            // Only the paused clock moves: an hour of it passes in no real time.
+            tokio::time::advance(Duration::from_secs(15)).await;
+            assert!(!token.is_fresh(Duration::from_secs(50)));
+            assert!(token.is_fresh(Duration::from_secs(40)));
+            tokio::time::advance(Duration::from_secs(3600)).await;
+            assert!(!token.is_fresh(Duration::ZERO));
+        });
     }
 
     #[test]

@@ -83,6 +83,8 @@ impl HttpTransport {
 
     /// A transport for `http://` (and, with `client-rustls`, `https://` with the system's
     /// roots; if none can be loaded a warning is logged and HTTPS servers are not trusted).
+    // Every build has a `new`: the docs must not say this one is `client-rustls` only.
+    #[cfg_attr(docsrs, doc(auto_cfg = false))]
     #[cfg(feature = "client-rustls")]
     pub fn new() -> Self {
         let provider = rustls::crypto::ring::default_provider();

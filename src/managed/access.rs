@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::SystemTime;
 
-use super::admin::{ReadBudget, RoleGrants};
+use super::admin::{ReadBudget, RoleGrants, sendable_name};
 use super::endpoint::Endpoints;
 use super::error::{AdminError, ManagedConfigError};
 use super::health::{Health, ProjectHealth, RightsSource};
@@ -326,9 +326,9 @@ impl ManagedAccess {
             if grants.contains_key(name) || unknown.contains(&name) {
                 continue;
             }
-            if matches!(name, "" | "." | "..") {
-                // A dot segment would be resolved away on the way to rs-admin (another URL):
-                // such a role is granted nothing.
+            if !sendable_name(name) {
+                // rs-admin could not be asked (see `sendable_name`): such a role is granted
+                // nothing, rather than every refresh of the project failing.
                 tracing::warn!(
                     microservice,
                     project,
@@ -348,10 +348,12 @@ impl ManagedAccess {
                 RoleGrants::Unknown => unknown.push(name),
             }
         }
+        // rs-admin does not know these names. A name listed only with `ROLE_` (`ROLE_CURATOR`,
+        // read under `CURATOR`) is simply granted nothing, as by REGARDS. A name the listing
+        // held as is must have been deleted since: believe it only if a fresh listing agrees;
+        // otherwise the answers contradict each other, and the rights in force are safer.
+        unknown.retain(|&name| roles.iter().any(|role| role.name == name));
         if !unknown.is_empty() {
-            // rs-admin no longer knows these names. Believe it only if a fresh listing agrees
-            // (the role was deleted since it was listed); otherwise the answers contradict
-            // each other, and the rights in force are safer than either.
             let listed = admin.roles(project, &mut budget).await?;
             if listed
                 .iter()
@@ -373,6 +375,14 @@ impl ManagedAccess {
             );
         }
         let (rights, report) = self.build_off_runtime(project, roles, grants).await?;
+        for role in &report.impersonating {
+            tracing::error!(
+                microservice,
+                project,
+                role,
+                "a custom role is named like INSTANCE_ADMIN or a system role: callers holding that role are refused in this project until it is renamed"
+            );
+        }
         for (role, refusal) in &report.refused_patterns {
             tracing::error!(
                 microservice,
@@ -408,7 +418,7 @@ impl ManagedAccess {
         let build = tokio::task::spawn_blocking(move || {
             ProjectRights::build(
                 endpoints,
-                &roles,
+                roles,
                 &grants,
                 previous.as_deref(),
                 SystemTime::now(),

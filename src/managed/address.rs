@@ -98,8 +98,21 @@ impl TrustedProxies {
             let network = proxy
                 .parse::<IpNet>()
                 .or_else(|_| proxy.parse::<IpAddr>().map(IpNet::from))
-                .map_err(|_| ManagedConfigError::InvalidTrustedProxy(proxy.to_owned()))?;
-            networks.extend(canonical_networks(network.trunc()));
+                .map_err(|_| ManagedConfigError::InvalidTrustedProxy(proxy.to_owned()))?
+                .trunc();
+            if ipv4_compatible(network) {
+                return Err(ManagedConfigError::Ipv4CompatibleTrustedProxy(
+                    proxy.to_owned(),
+                ));
+            }
+            let canonical = canonical_networks(network);
+            if canonical.contains(&IpNet::V4(Ipv4Net::default())) {
+                tracing::warn!(
+                    proxy,
+                    "a trusted proxy network holds every IPv4 address: any IPv4 client can name its own address in the forwarding header"
+                );
+            }
+            networks.extend(canonical);
         }
         Ok(TrustedProxies {
             networks,
@@ -171,6 +184,20 @@ fn canonical(address: IpAddr) -> IpAddr {
         IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(IpAddr::V6(v6), IpAddr::V4),
         v4 => v4,
     }
+}
+
+/// Whether `network` lies in the deprecated IPv4-compatible range (`::10.0.0.1`, RFC 4291
+/// §2.5.5.1), which no peer is seen as (neither std nor Java maps it to IPv4): trusting it
+/// would trust nobody, and every client behind that proxy would be seen as the proxy. `::` and
+/// `::1` are not IPv4 addresses.
+fn ipv4_compatible(network: IpNet) -> bool {
+    let IpNet::V6(v6) = network else {
+        return false;
+    };
+    let compatible = Ipv6Net::new(Ipv6Addr::UNSPECIFIED, 96).expect("a /96 is a valid prefix");
+    let special = v6.prefix_len() == 128
+        && (v6.network() == Ipv6Addr::UNSPECIFIED || v6.network() == Ipv6Addr::LOCALHOST);
+    compatible.contains(&v6) && !special
 }
 
 /// `network` as the addresses checked against it are written ([`canonical`]): an IPv4-mapped
@@ -559,6 +586,20 @@ mod tests {
             "[a-z_]{1,6}".prop_map(String::into_bytes),
             proptest::collection::vec(0x80u8..=0xff, 1..4),
         ]
+    }
+
+    #[test]
+    fn ipv4_compatible_trusted_proxies_are_refused_at_configuration() {
+        for entry in ["::10.0.0.1", "::a00:1", "::10.0.0.0/104", "::/96"] {
+            assert_eq!(
+                TrustedProxies::new([entry]),
+                Err(ManagedConfigError::Ipv4CompatibleTrustedProxy(entry.into())),
+                "{entry}"
+            );
+        }
+        for entry in ["::1", "::", "::/0", "::ffff:10.0.0.1", "2001:db8::10.0.0.1"] {
+            assert!(TrustedProxies::new([entry]).is_ok(), "{entry}");
+        }
     }
 
     #[test]

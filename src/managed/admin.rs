@@ -3,6 +3,7 @@
 //! with a size cap and a timeout, and parsed into the few members the decision needs.
 
 use std::borrow::Cow;
+use std::collections::HashSet;
 use std::error::Error;
 use std::fmt::{self, Write as _};
 use std::sync::Arc;
@@ -18,6 +19,7 @@ use tower_service::Service;
 
 use super::endpoint::Endpoints;
 use super::error::AdminError;
+use super::patterns::{MAX_PATTERN_LENGTH, MAX_PATTERNS_PER_ROLE, Refusal};
 use super::rights::{AdminRole, GrantSet};
 use crate::TokenIssuer;
 use crate::client::HttpTransport;
@@ -141,14 +143,15 @@ impl AdminClient {
         off_runtime(move || read_grants(&body, &microservice, &endpoints)).await
     }
 
-    /// `GET {rs-admin-instance}/tenants/{microservice}`: the active projects of this service.
-    pub(crate) async fn projects(&self) -> Result<Vec<String>, AdminError> {
+    /// `GET {rs-admin-instance}/tenants/{microservice}`: the active projects of this service,
+    /// each once, at most `most` of them, in rs-admin-instance's order.
+    pub(crate) async fn projects(&self, most: usize) -> Result<Vec<String>, AdminError> {
         let Some(instance) = &self.instance else {
             return Ok(Vec::new());
         };
         let url = format!("{instance}/tenants/{}", segment(&self.microservice));
         let body = self.call(Method::GET, url, NO_TENANT, None, None).await?;
-        read_projects(&body)
+        off_runtime(move || read_projects(&body, most)).await
     }
 
     /// Sends one request with a fresh system token for `tenant`; the body of a 2xx answer,
@@ -272,10 +275,49 @@ pub(crate) fn read_roles(body: &[u8]) -> Result<Vec<AdminRole>, AdminError> {
                 name: name.ok_or(AdminError::BadAnswer("a role has no name"))?,
                 parent: content.parent_role.and_then(|parent| parent.name),
                 native: content.is_native.unwrap_or(false),
-                authorized_addresses: content.authorized_addresses.unwrap_or_default(),
+                authorized_addresses: content
+                    .authorized_addresses
+                    .map_or(Ok(Vec::new()), |read| read.0),
             })
         })
         .collect()
+}
+
+/// A role's `authorizedAddresses`, read within the budgets: past the most patterns a role may
+/// have, or a pattern past the longest, none is kept (the role is refused anyway), so that a
+/// roles answer of a million tiny patterns costs no more than a count.
+struct AuthorizedAddresses(Result<Vec<String>, Refusal>);
+
+impl<'de> Deserialize<'de> for AuthorizedAddresses {
+    fn deserialize<D: de::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Patterns;
+        impl<'de> Visitor<'de> for Patterns {
+            type Value = AuthorizedAddresses;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a list of address patterns")
+            }
+
+            fn visit_seq<A: SeqAccess<'de>>(self, mut items: A) -> Result<Self::Value, A::Error> {
+                let mut kept = Ok(Vec::new());
+                while let Some(pattern) = items.next_element::<Cow<'de, str>>()? {
+                    kept = match kept {
+                        Ok(_) if pattern.len() > MAX_PATTERN_LENGTH => Err(Refusal::TooLong),
+                        Ok(patterns) if patterns.len() == MAX_PATTERNS_PER_ROLE => {
+                            Err(Refusal::TooMany)
+                        }
+                        Ok(mut patterns) => {
+                            patterns.push(pattern.into_owned());
+                            Ok(patterns)
+                        }
+                        refused => refused,
+                    };
+                }
+                Ok(AuthorizedAddresses(kept))
+            }
+        }
+        deserializer.deserialize_seq(Patterns)
+    }
 }
 
 /// The endpoints of `endpoints` a role is granted (`GET /roles/{role}/resources/{ms}`), read
@@ -356,11 +398,14 @@ impl<'de> Visitor<'de> for &mut GrantReader<'_> {
 }
 
 /// The projects of `GET /tenants/{microservice}`, empty names left out.
-fn read_projects(body: &[u8]) -> Result<Vec<String>, AdminError> {
-    let projects: Vec<String> = parse(body)?;
-    Ok(projects
+fn read_projects(body: &[u8], most: usize) -> Result<Vec<String>, AdminError> {
+    let listed: Vec<Cow<'_, str>> = parse(body)?;
+    let mut seen = HashSet::new();
+    Ok(listed
         .into_iter()
-        .filter(|project| !project.is_empty())
+        .filter(|project| !project.is_empty() && seen.insert(project.clone()))
+        .take(most)
+        .map(Cow::into_owned)
         .collect())
 }
 
@@ -377,6 +422,17 @@ fn chain(error: &(dyn Error + 'static)) -> String {
 
 fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, AdminError> {
     serde_json::from_slice(body).map_err(|_| AdminError::BadAnswer("not the JSON REGARDS sends"))
+}
+
+/// Whether a role's name can be sent to rs-admin as a path segment and reach the role: not a
+/// dot segment (resolved away on the way, naming another URL), nor holding what Spring
+/// Security's default firewall, in front of rs-admin, refuses even encoded (`/`, `\`, `%`,
+/// `;`, control characters, U+2028 and U+2029): such a request would fail every refresh.
+pub(crate) fn sendable_name(name: &str) -> bool {
+    !matches!(name, "" | "." | "..")
+        && !name.chars().any(|c| {
+            matches!(c, '/' | '\\' | '%' | ';' | '\u{2028}' | '\u{2029}') || c.is_control()
+        })
 }
 
 /// `text` as one URL path segment: unreserved characters kept, every other byte percent-encoded.
@@ -407,7 +463,7 @@ struct RoleJson {
     #[serde(rename = "isNative")]
     is_native: Option<bool>,
     #[serde(rename = "authorizedAddresses")]
-    authorized_addresses: Option<Vec<String>>,
+    authorized_addresses: Option<AuthorizedAddresses>,
 }
 
 #[derive(Deserialize)]
@@ -445,6 +501,36 @@ mod tests {
     }
 
     #[test]
+    fn names_the_firewall_refuses_are_not_sendable() {
+        for name in ["CURATOR", "ROLE_CURATOR", "R&D ops", "é", "a.b", "..."] {
+            assert!(sendable_name(name), "{name}");
+        }
+        for name in [
+            "",
+            ".",
+            "..",
+            "R&D/ops",
+            "a\\b",
+            "50%",
+            "a;b",
+            "a\nb",
+            "a\u{0}b",
+            "a\u{2028}b",
+        ] {
+            assert!(!sendable_name(name), "{name:?}");
+        }
+    }
+
+    #[test]
+    fn listed_projects_are_read_once_each_up_to_the_most() {
+        let mut listed = vec!["p1", "", "p2", "p1", "p3"];
+        listed.extend(std::iter::repeat_n("p2", 10_000));
+        let body = serde_json::to_vec(&listed).unwrap();
+        assert_eq!(read_projects(&body, 1000).unwrap(), ["p1", "p2", "p3"]);
+        assert_eq!(read_projects(&body, 2).unwrap(), ["p1", "p2"]);
+    }
+
+    #[test]
     fn path_segments_are_percent_encoded() {
         assert_eq!(segment("NOTIFIER_OPERATOR"), "NOTIFIER_OPERATOR");
         assert_eq!(segment("a/b c?d#é"), "a%2Fb%20c%3Fd%23%C3%A9");
@@ -470,9 +556,27 @@ mod tests {
         );
         assert_eq!(role.is_native, Some(false));
         assert_eq!(
-            role.authorized_addresses.as_deref(),
-            Some(&[r"127\.0\.0\.1".to_owned()][..])
+            role.authorized_addresses.as_ref().map(|read| &read.0),
+            Some(&Ok(vec![r"127\.0\.0\.1".to_owned()]))
         );
+    }
+
+    #[test]
+    fn patterns_past_the_budgets_are_counted_not_kept() {
+        let role = |addresses: Vec<String>| {
+            let body =
+                serde_json::json!([{"content": {"name": "R", "authorizedAddresses": addresses}}]);
+            read_roles(body.to_string().as_bytes()).unwrap()[0]
+                .authorized_addresses
+                .clone()
+        };
+        let most = vec![r"10\..*".to_owned(); MAX_PATTERNS_PER_ROLE];
+        assert_eq!(role(most.clone()), Ok(most));
+        let many = vec!["a".to_owned(); 100_000];
+        assert_eq!(role(many), Err(Refusal::TooMany));
+        let long = vec!["1".repeat(MAX_PATTERN_LENGTH + 1), r"10\..*".to_owned()];
+        assert_eq!(role(long), Err(Refusal::TooLong));
+        assert!(read_roles(br#"[{"content":{"name":"R","authorizedAddresses":[1]}}]"#).is_err());
     }
 
     #[test]
@@ -545,7 +649,7 @@ mod tests {
         fn any_answer_is_read_without_panic(body in proptest::collection::vec(proptest::num::u8::ANY, 0..512)) {
             let _ = read_roles(&body);
             let _ = read_grants(&body, "rs-notifier", &endpoints());
-            let _ = read_projects(&body);
+            let _ = read_projects(&body, 1000);
         }
 
         /// JSON of roughly the right shape with arbitrary values and nulls, too.

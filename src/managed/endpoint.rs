@@ -10,6 +10,7 @@ use http::Method;
 use serde::Serialize;
 
 use super::error::ManagedConfigError;
+use super::security::SECURITY_RESOURCES_PATH;
 use crate::role::Role;
 
 /// What REGARDS' `@ResourceAccess` annotation says of an endpoint: a description for
@@ -140,7 +141,9 @@ const REGARDS_METHODS: [Method; 8] = [
 /// router); every mistake is a [`ManagedConfigError`] naming the endpoint to fix: a default role
 /// that is not native, a path that does not start with `/` or is not a valid template, two
 /// endpoints for the same method and path, templates that overlap (`/rule/{id}` and
-/// `/rule/{name}`), an empty description or controller name, a method rs-admin does not store.
+/// `/rule/{name}`), an empty description or controller name, a method rs-admin does not store,
+/// a `GET /security/resources` (every managed service serves that one itself, see
+/// [`Endpoints::security_resources`]: declaring it is a duplicate).
 ///
 /// Matching uses the router axum itself is built on (`matchit`), on the request's path as sent,
 /// so an endpoint matches exactly the requests axum routes to it. A `HEAD` request matches the
@@ -172,6 +175,10 @@ pub struct Endpoints {
 
 impl Endpoints {
     /// Checks and indexes `endpoints`.
+    ///
+    /// # Errors
+    ///
+    /// A [`ManagedConfigError`] naming the first endpoint to fix (see the type's docs).
     pub fn new(endpoints: impl IntoIterator<Item = Endpoint>) -> Result<Self, ManagedConfigError> {
         let list: Vec<Endpoint> = endpoints.into_iter().collect();
         // Templates are matched by their shape: REGARDS names a segment differently on
@@ -181,6 +188,11 @@ impl Endpoints {
         let mut seen: HashMap<(Method, String), &str> = HashMap::new();
         for (index, endpoint) in list.iter().enumerate() {
             check(endpoint)?;
+            if endpoint.method == Method::GET && endpoint.path == SECURITY_RESOURCES_PATH {
+                return Err(ManagedConfigError::DuplicateEndpoint(
+                    endpoint.resource_id(),
+                ));
+            }
             let shape = shape(&endpoint.path);
             let key = (endpoint.method.clone(), shape.clone());
             if let Some(first) = seen.insert(key, &endpoint.path) {
@@ -471,6 +483,18 @@ mod tests {
                 with: "/rule/{id}".into()
             }
         );
+    }
+
+    #[test]
+    fn declaring_the_endpoint_list_is_a_duplicate() {
+        let declared = Endpoints::new([endpoint(Method::GET, "/security/resources", Role::Public)]);
+        assert_eq!(
+            declared.unwrap_err(),
+            ManagedConfigError::DuplicateEndpoint("/security/resources@GET".into())
+        );
+        let other_method =
+            Endpoints::new([endpoint(Method::POST, "/security/resources", Role::Admin)]);
+        assert!(other_method.is_ok());
     }
 
     #[test]

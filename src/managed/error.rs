@@ -46,6 +46,9 @@ pub enum ManagedConfigError {
     NoProject,
     /// A trusted proxy that is neither an IP address nor a network in CIDR notation.
     InvalidTrustedProxy(String),
+    /// A trusted proxy written as a deprecated IPv4-compatible IPv6 address (`::10.0.0.1`),
+    /// which no connection's peer is ever seen as.
+    Ipv4CompatibleTrustedProxy(String),
     /// A zero refresh period, timeout or response size.
     ZeroSetting(&'static str),
     /// No token issuer for the system tokens rs-admin is called with.
@@ -110,6 +113,12 @@ impl fmt::Display for ManagedConfigError {
                 f,
                 "trusted proxy {proxy:?} is neither an IP address nor a CIDR network \
                  (e.g. 10.0.0.7, 10.0.0.0/8, fd00::/8)"
+            ),
+            ManagedConfigError::Ipv4CompatibleTrustedProxy(proxy) => write!(
+                f,
+                "trusted proxy {proxy:?} is an IPv4-compatible IPv6 address (deprecated by RFC \
+                 4291), which no peer is seen as: write the IPv4 address (10.0.0.1) or its \
+                 IPv4-mapped form (::ffff:10.0.0.1)"
             ),
             ManagedConfigError::ZeroSetting(setting) => {
                 write!(f, "{setting} must be greater than zero")

@@ -42,8 +42,8 @@ pub(crate) fn role(name: &str, addresses: &[&str]) -> AdminRole {
     AdminRole {
         name: name.into(),
         parent: None,
-        native: false,
-        authorized_addresses: addresses.iter().map(|&a| a.to_owned()).collect(),
+        native: Role::from_name(name).native_name() == Some(name),
+        authorized_addresses: Ok(addresses.iter().map(|&a| a.to_owned()).collect()),
     }
 }
 
@@ -75,7 +75,7 @@ pub(crate) fn build(
     let abandoned = AtomicBool::new(false);
     ProjectRights::build(
         declared.len(),
-        roles,
+        roles.to_vec(),
         &grants,
         previous,
         SystemTime::UNIX_EPOCH,

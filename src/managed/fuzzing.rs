@@ -49,7 +49,7 @@ pub fn admin_answers(roles: &[u8], grants: &[u8], forwarded: &[u8], rfc7239: boo
         .collect();
     let (rights, report) = ProjectRights::build(
         endpoints.len(),
-        &roles,
+        roles.clone(),
         &grants,
         None,
         SystemTime::UNIX_EPOCH,

@@ -8,6 +8,7 @@ use tower_layer::Layer;
 use tower_service::Service;
 
 use super::rights::{Caller, Fallback, decide};
+use super::security::undeclared_endpoint;
 use super::state::Shared;
 use crate::AuthError;
 use crate::claims::Claims;
@@ -92,6 +93,23 @@ impl<S, R> std::fmt::Debug for ManagedAccessService<S, R> {
     }
 }
 
+impl<S, R> ManagedAccessService<S, R> {
+    /// The wrapped service.
+    pub fn get_ref(&self) -> &S {
+        &self.inner
+    }
+
+    /// The wrapped service, mutably.
+    pub fn get_mut(&mut self) -> &mut S {
+        &mut self.inner
+    }
+
+    /// The wrapped service, unwrapped.
+    pub fn into_inner(self) -> S {
+        self.inner
+    }
+}
+
 impl Shared {
     fn check<B>(&self, request: &Request<B>) -> Result<(), AuthError> {
         let Some(claims) = request.extensions().get::<Claims>() else {
@@ -100,10 +118,14 @@ impl Shared {
             );
             return Err(AuthError::NotConfigured);
         };
-        let Some(endpoint) = self.endpoints.find(request.method(), request.uri().path()) else {
-            return Err(AuthError::EndpointNotDeclared);
-        };
-        let declared = self.endpoints.get(endpoint).expect("a found endpoint");
+        let (endpoint, default_role) =
+            match self.endpoints.find(request.method(), request.uri().path()) {
+                Some(endpoint) => {
+                    let declared = self.endpoints.get(endpoint).expect("a found endpoint");
+                    (endpoint, declared.access().role())
+                }
+                None => undeclared_endpoint(request).ok_or(AuthError::EndpointNotDeclared)?,
+            };
         let rights = self.rights.load();
         let project_rights = rights.get(claims.tenant()).map(Arc::as_ref);
         // The defaults stand in for rights not read yet; a project this service does not serve
@@ -121,7 +143,7 @@ impl Shared {
         decide(
             &caller,
             endpoint,
-            declared.access().role(),
+            default_role,
             project_rights,
             fallback,
             || self.settings.trusted_proxies.client_address(request),
@@ -165,6 +187,14 @@ mod tests {
     use crate::managed::fixtures::{build, endpoints, grant, role};
     use crate::managed::{ManagedAccess, TrustedProxies};
     use crate::{Role, TokenIssuer};
+
+    #[test]
+    fn accessors_reach_the_wrapped_service() {
+        let mut service = access(false).layer().layer(7_u8);
+        *service.get_mut() += 1;
+        assert_eq!(*service.get_ref(), 8);
+        assert_eq!(service.into_inner(), 8);
+    }
 
     fn access(strict: bool) -> ManagedAccess {
         let builder = ManagedAccess::builder("rs-notifier", endpoints())
@@ -309,6 +339,39 @@ mod tests {
             let verdict = project1_verdict(endpoint, claims).await;
             assert_eq!(verdict, Err(AuthError::EndpointNotDeclared));
         }
+    }
+
+    #[tokio::test]
+    async fn endpoint_list_passes_any_caller_within_its_role_addresses() {
+        // REGARDS' `GET /security/resources` has no `@ResourceAccess`: any authenticated caller,
+        // after the address filter of its role, as an endpoint whose default role is PUBLIC.
+        let list = (Method::GET, "/security/resources");
+        let access = access(true);
+        install_project1(&access);
+        for claims in [
+            operator("project1"),
+            caller(Role::Custom("UNKNOWN".into()), "project1"),
+            Some(Claims::public("project1")),
+            caller(Role::RegisteredUser, "project9"),
+        ] {
+            let seen = verdict(&access, list.clone(), claims, IN_RANGE).await;
+            assert_eq!(seen, Ok(()));
+        }
+        let head = (Method::HEAD, "/security/resources");
+        assert_eq!(
+            verdict(&access, head, operator("project1"), IN_RANGE).await,
+            Ok(())
+        );
+        let outside = verdict(&access, list, operator("project1"), "203.0.113.9").await;
+        assert_eq!(outside, Err(AuthError::AddressNotAllowed));
+        let post = (Method::POST, "/security/resources");
+        let verdict = verdict(
+            &access,
+            post,
+            caller(Role::InstanceAdmin, "project1"),
+            IN_RANGE,
+        );
+        assert_eq!(verdict.await, Err(AuthError::EndpointNotDeclared));
     }
 
     #[tokio::test]

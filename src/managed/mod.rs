@@ -15,6 +15,7 @@
 //! | read roles and rights, per project | `collectRolesAndAuthorities` | [`ManagedAccess::refresh`], periodically by [`ManagedAccess::spawn`] |
 //! | decide a request | `IPFilter`, voters, `hasAccess` | [`ManagedAccessLayer`] |
 //! | react to rs-admin's events | AMQP `RoleEvent`, `ResourceAccessEvent`, `ResourceAccessInit`, `TenantCreatedEvent`, `TenantDeletedEvent` | `amqp::EventListener` (feature `amqp`), which calls [`ManagedAccess::refresh`] / [`ManagedAccess::register_and_refresh`] / [`ManagedAccess::add_project`] / [`ManagedAccess::remove_project`] |
+//! | list the endpoints (`GET /security/resources`) | `SecurityResourcesController` | added by [`Routes::build`], or [`Endpoints::security_resources`] |
 //!
 //! ```no_run
 //! use axum::Json;
@@ -49,8 +50,11 @@
 //! What rs-admin and administrators send is bounded: answers by size (each, and all of one
 //! refresh together), roles by count, and each role's address patterns by count, length and
 //! compiled size ([`MAX_PATTERNS_PER_ROLE`], [`MAX_PATTERN_LENGTH`], [`MAX_PATTERN_PROGRAM`],
-//! [`MAX_ROLE_PROGRAM`], [`MAX_PATTERNS_PER_PROJECT`]). Patterns are compiled on a blocking
-//! thread, once while they do not change. A role whose patterns are refused is refused
+//! [`MAX_ROLE_PROGRAM`], [`MAX_ROLE_MATCHER`], [`MAX_PATTERNS_PER_PROJECT`],
+//! [`MAX_PROJECT_MATCHERS`]). Patterns are read on ASCII as Java reads them, syntax Java reads
+//! otherwise is refused, and each role's become one DFA: matching an address takes at most 39
+//! steps and allocates nothing. They are compiled on a blocking thread, once while they do not
+//! change. A role whose patterns are refused is refused
 //! everywhere until an administrator fixes them, and the refresh logs why; the other roles
 //! keep working.
 
@@ -74,6 +78,7 @@ mod patterns;
 mod refresher;
 mod rights;
 mod routes;
+mod security;
 mod state;
 
 pub use access::ManagedAccess;
@@ -88,11 +93,12 @@ pub use health::{BrokerLink, Health, ProjectHealth, RightsSource};
 pub use layer::{ManagedAccessLayer, ManagedAccessService};
 pub use patterns::{
     MAX_PATTERN_LENGTH, MAX_PATTERN_PROGRAM, MAX_PATTERNS_PER_PROJECT, MAX_PATTERNS_PER_ROLE,
-    MAX_ROLE_PROGRAM,
+    MAX_PROJECT_MATCHERS, MAX_ROLE_MATCHER, MAX_ROLE_PROGRAM,
 };
 pub use refresher::{
     DEFAULT_REFRESH_PERIOD, DEFAULT_SAFETY_REFRESH_PERIOD, FIRST_RETRY_BACKOFF, MAX_RETRY_BACKOFF,
     Refresher,
 };
 pub use routes::Routes;
+pub use security::SECURITY_RESOURCES_PATH;
 pub use state::MAX_PROJECTS;

@@ -135,17 +135,18 @@ async fn supervise(shared: Weak<Shared>) {
 
 /// Adds the projects rs-admin-instance says this microservice is active on.
 async fn discover(access: &ManagedAccess) {
-    match access.shared.admin.projects().await {
+    match access.shared.admin.projects(MAX_PROJECTS).await {
         Ok(discovered) => {
-            for project in discovered {
-                if access.projects().len() >= MAX_PROJECTS {
-                    tracing::warn!(
-                        microservice = access.microservice(),
-                        "rs-admin-instance lists more than {MAX_PROJECTS} projects: serving the first ones"
-                    );
-                    break;
-                }
-                access.add_project(&project).ok();
+            let shared = &access.shared;
+            let added = shared.insert_projects(discovered.iter().map(String::as_str), MAX_PROJECTS);
+            if !added.is_empty() {
+                shared.log_new_projects(&added.join(", "));
+            }
+            if added.len() < discovered.len() && access.projects().len() >= MAX_PROJECTS {
+                tracing::warn!(
+                    microservice = access.microservice(),
+                    "rs-admin-instance lists more than {MAX_PROJECTS} projects: serving the first ones"
+                );
             }
         }
         Err(error) => tracing::warn!(

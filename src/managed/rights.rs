@@ -12,7 +12,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::SystemTime;
 
 use super::address::any_address_text;
-use super::patterns::{AddressPatterns, MAX_PATTERNS_PER_PROJECT, MAX_PATTERNS_PER_ROLE, Refusal};
+use super::patterns::{
+    AddressPatterns, MAX_PATTERNS_PER_PROJECT, MAX_PATTERNS_PER_ROLE, MAX_PROJECT_MATCHERS,
+    MAX_ROLE_MATCHER, Refusal,
+};
 use crate::AuthError;
 use crate::role::{Role, RoleHierarchy};
 
@@ -22,7 +25,9 @@ pub(crate) struct AdminRole {
     pub(crate) name: String,
     pub(crate) parent: Option<String>,
     pub(crate) native: bool,
-    pub(crate) authorized_addresses: Vec<String>,
+    /// Its address patterns, or why they were refused as they were read (too many, or one
+    /// too long: none is kept then).
+    pub(crate) authorized_addresses: Result<Vec<String>, Refusal>,
 }
 
 impl AdminRole {
@@ -31,6 +36,17 @@ impl AdminRole {
     /// `ROLE_X`'s own grants are never read: rs-admin's `X`'s are, as by REGARDS.
     pub(crate) fn grants_name(&self) -> &str {
         self.name.strip_prefix("ROLE_").unwrap_or(&self.name)
+    }
+
+    /// Whether this is a role a project administrator created under a name that tokens read
+    /// as INSTANCE_ADMIN or a system role (`ROLE_INSTANCE_ADMIN`, `SYS_x`, `ROLE_SYS_x`):
+    /// whoever holds it would pass what only the instance's administrators and services pass.
+    pub(crate) fn impersonates(&self) -> bool {
+        !self.native
+            && matches!(
+                Role::from_name(&self.name),
+                Role::InstanceAdmin | Role::System(_)
+            )
     }
 }
 
@@ -82,6 +98,9 @@ pub(crate) struct ProjectRights {
 struct RoleRights {
     granted: GrantSet,
     addresses: Arc<AddressFilter>,
+    /// rs-admin lists, in this project, a custom role that tokens read as this one (see
+    /// [`AdminRole::impersonates`]): callers holding it are refused in this project.
+    impersonated: bool,
 }
 
 /// A role's address filter (REGARDS' `authorizedAddresses`), with the patterns it was compiled
@@ -95,61 +114,136 @@ struct AddressFilter {
 }
 
 impl AddressFilter {
-    fn compile(patterns: Vec<String>) -> Self {
-        let compiled = if patterns.is_empty() {
-            Ok(None)
-        } else {
-            AddressPatterns::compile(&patterns).map(Some)
-        };
-        AddressFilter { patterns, compiled }
-    }
-
     fn refused(patterns: Vec<String>, refusal: Refusal) -> Self {
         AddressFilter {
             patterns,
             compiled: Err(refusal),
         }
     }
+
+    /// The memory its matcher takes.
+    fn memory_usage(&self) -> usize {
+        match &self.compiled {
+            Ok(Some(patterns)) => patterns.memory_usage(),
+            _ => 0,
+        }
+    }
+
+    /// Whether the next refresh may reuse it for the same patterns: a refusal for want of the
+    /// project's budget depends on the other roles too.
+    fn reusable_for(&self, patterns: &[String]) -> bool {
+        self.patterns == patterns && self.compiled.as_ref().err() != Some(&Refusal::ProjectBudget)
+    }
 }
 
-/// What a refresh found worth a log line.
+/// What a refresh found worth a log line: what changed since the rights it replaces.
 #[derive(Debug, Default, PartialEq, Eq)]
 pub(crate) struct BuildReport {
-    /// Roles whose address patterns are refused, and why.
+    /// Roles whose address patterns are refused, and why (those refused alike before are left
+    /// out).
     pub(crate) refused_patterns: Vec<(String, Refusal)>,
+    /// Custom roles named like INSTANCE_ADMIN or a system role (those seen before are left
+    /// out).
+    pub(crate) impersonating: Vec<String>,
     /// Roles whose address patterns were compiled (the others' were reused or absent).
     pub(crate) compiled: usize,
 }
 
 /// The names of one role (`X` and `ROLE_X`), gathered: its grants and its address patterns.
-struct Pooled<'a> {
+struct Pooled {
     role: Role,
-    names: Vec<&'a str>,
+    names: Vec<String>,
     granted: GrantSet,
-    patterns: Vec<String>,
+    patterns: Result<Vec<String>, Refusal>,
+    impersonated: bool,
+}
+
+/// What is left of a project's budgets while its roles' patterns are compiled.
+struct ProjectBudget {
+    patterns: usize,
+    matchers: usize,
+}
+
+impl ProjectBudget {
+    /// `patterns`' filter: reused from `previous` if they did not change, else compiled within
+    /// what is left; either way taken from what is left.
+    fn filter(
+        &mut self,
+        patterns: Result<Vec<String>, Refusal>,
+        previous: Option<&Arc<AddressFilter>>,
+        report: &mut BuildReport,
+    ) -> Arc<AddressFilter> {
+        let patterns = match patterns {
+            Err(refusal) => return Arc::new(AddressFilter::refused(Vec::new(), refusal)),
+            Ok(patterns) if patterns.len() > MAX_PATTERNS_PER_ROLE => {
+                return Arc::new(AddressFilter::refused(patterns, Refusal::TooMany));
+            }
+            Ok(patterns) if patterns.is_empty() => {
+                return Arc::new(AddressFilter {
+                    patterns,
+                    compiled: Ok(None),
+                });
+            }
+            Ok(patterns) if patterns.len() > self.patterns || self.matchers == 0 => {
+                return Arc::new(AddressFilter::refused(patterns, Refusal::ProjectBudget));
+            }
+            Ok(patterns) => patterns,
+        };
+        // Only patterns compiled (or reused) count against the project's budgets: a role
+        // refused before any work does not take other roles' share.
+        self.patterns -= patterns.len();
+        if let Some(previous) = previous.filter(|previous| previous.reusable_for(&patterns)) {
+            self.matchers = self.matchers.saturating_sub(previous.memory_usage());
+            return previous.clone();
+        }
+        report.compiled += 1;
+        let limit = self.matchers.min(MAX_ROLE_MATCHER);
+        let compiled = match AddressPatterns::compile(&patterns, limit) {
+            Ok(compiled) => {
+                self.matchers = self.matchers.saturating_sub(compiled.memory_usage());
+                Ok(Some(compiled))
+            }
+            Err(Refusal::TooLarge) => {
+                // What was allowed was attempted: it counts, so that a project's attempts are
+                // bounded as its matchers are.
+                self.matchers -= limit;
+                Err(match limit < MAX_ROLE_MATCHER {
+                    true => Refusal::ProjectBudget,
+                    false => Refusal::TooLarge,
+                })
+            }
+            Err(refusal) => Err(refusal),
+        };
+        Arc::new(AddressFilter { patterns, compiled })
+    }
 }
 
 impl ProjectRights {
     /// The rights from rs-admin's `roles` and, per [grants name](AdminRole::grants_name), the
     /// endpoints it is granted, out of `endpoints` declared (a role absent from `grants` is
     /// granted nothing). Address patterns the `previous` rights compiled are reused when a
-    /// role's did not change; the others are compiled, within the budgets of
-    /// [`patterns`](super::patterns): a few microseconds each, yet callers on an async runtime
-    /// run this on a blocking thread. `None` if `abandoned` is set meanwhile (the refresh
-    /// waiting for it gave up).
+    /// role's did not change; the others are compiled within the budgets of
+    /// [`patterns`](super::patterns): bounded work, yet callers on an async runtime run this on
+    /// a blocking thread. `None` if `abandoned` is set meanwhile (the refresh waiting for it
+    /// gave up).
     pub(crate) fn build(
         endpoints: usize,
-        roles: &[AdminRole],
+        roles: Vec<AdminRole>,
         grants: &HashMap<String, GrantSet>,
         previous: Option<&ProjectRights>,
         fetched_at: SystemTime,
         abandoned: &AtomicBool,
     ) -> Option<(Self, BuildReport)> {
         let mut report = BuildReport::default();
+        let parents = roles
+            .iter()
+            .filter(|role| !role.native)
+            .filter_map(|role| Some((role.name.clone(), role.parent.clone()?)))
+            .collect();
         // Names that are the same role (`X` and `ROLE_X`, as REGARDS' RoleAuthority reads them)
         // pool their grants and their address patterns, as REGARDS' authorities do. In rs-admin's
         // order, so that the project's pattern budget goes to the same roles every time.
-        let mut pooled: Vec<Pooled<'_>> = Vec::with_capacity(roles.len());
+        let mut pooled: Vec<Pooled> = Vec::with_capacity(roles.len());
         let mut index: HashMap<Role, usize> = HashMap::with_capacity(roles.len());
         for role in roles {
             let at = match index.entry(Role::from_name(&role.name)) {
@@ -159,7 +253,8 @@ impl ProjectRights {
                         role: entry.key().clone(),
                         names: Vec::new(),
                         granted: GrantSet::empty(endpoints),
-                        patterns: Vec::new(),
+                        patterns: Ok(Vec::new()),
+                        impersonated: false,
                     });
                     *entry.insert(pooled.len() - 1)
                 }
@@ -168,53 +263,55 @@ impl ProjectRights {
             if let Some(granted) = grants.get(role.grants_name()) {
                 pool.granted.union(granted);
             }
-            pool.patterns
-                .extend(role.authorized_addresses.iter().cloned());
-            pool.names.push(&role.name);
+            pool.impersonated |= role.impersonates();
+            pool.patterns = match (
+                std::mem::replace(&mut pool.patterns, Ok(Vec::new())),
+                role.authorized_addresses,
+            ) {
+                (Ok(mut pooled), Ok(more)) => {
+                    pooled.extend(more);
+                    Ok(pooled)
+                }
+                (Err(refusal), _) | (_, Err(refusal)) => Err(refusal),
+            };
+            pool.names.push(role.name);
         }
-        let mut patterns_left = MAX_PATTERNS_PER_PROJECT;
+        let mut budget = ProjectBudget {
+            patterns: MAX_PATTERNS_PER_PROJECT,
+            matchers: MAX_PROJECT_MATCHERS,
+        };
         let mut by_role = HashMap::with_capacity(pooled.len());
-        for Pooled {
-            role,
-            names,
-            granted,
-            patterns,
-        } in pooled
-        {
+        for pool in pooled {
             if abandoned.load(Ordering::Relaxed) {
                 return None;
             }
-            // Only patterns actually compiled (or reused) count against the project's budget:
-            // a role refused before any work does not take other roles' share.
-            let addresses = if patterns.len() > MAX_PATTERNS_PER_ROLE {
-                Arc::new(AddressFilter::refused(patterns, Refusal::TooMany))
-            } else if patterns.len() > patterns_left {
-                Arc::new(AddressFilter::refused(patterns, Refusal::ProjectBudget))
-            } else {
-                patterns_left -= patterns.len();
-                let reused = previous
-                    .and_then(|previous| previous.roles.get(&role))
-                    .filter(|previous| previous.addresses.patterns == patterns)
-                    .map(|previous| previous.addresses.clone());
-                reused.unwrap_or_else(|| {
-                    if !patterns.is_empty() {
-                        report.compiled += 1;
-                    }
-                    Arc::new(AddressFilter::compile(patterns))
-                })
-            };
+            let before = previous.and_then(|previous| previous.roles.get(&pool.role));
+            let addresses = budget.filter(
+                pool.patterns,
+                before.map(|before| &before.addresses),
+                &mut report,
+            );
             if let Err(refusal) = addresses.compiled {
-                report
-                    .refused_patterns
-                    .extend(names.iter().map(|&name| (name.to_owned(), refusal)));
+                let known = before.is_some_and(|before| {
+                    before.addresses.compiled.as_ref().err() == Some(&refusal)
+                        && before.addresses.patterns == addresses.patterns
+                });
+                if !known {
+                    report
+                        .refused_patterns
+                        .extend(pool.names.iter().map(|name| (name.clone(), refusal)));
+                }
             }
-            by_role.insert(role, RoleRights { granted, addresses });
+            if pool.impersonated && !before.is_some_and(|before| before.impersonated) {
+                report.impersonating.extend(pool.names.iter().cloned());
+            }
+            let rights = RoleRights {
+                granted: pool.granted,
+                addresses,
+                impersonated: pool.impersonated,
+            };
+            by_role.insert(pool.role, rights);
         }
-        let parents = roles
-            .iter()
-            .filter(|role| !role.native)
-            .filter_map(|role| Some((role.name.clone(), role.parent.clone()?)))
-            .collect();
         let rights = ProjectRights {
             roles: by_role,
             parents,
@@ -261,8 +358,13 @@ pub(crate) fn decide(
     client_address: impl FnOnce() -> Option<IpAddr>,
 ) -> Result<(), AuthError> {
     let role = caller.role;
-    let exempt_from_address_filter = matches!(role, Role::System(_) | Role::InstanceAdmin);
     let role_rights = rights.and_then(|rights| rights.roles.get(role));
+    if role_rights.is_some_and(|role_rights| role_rights.impersonated) {
+        // Whoever holds that name may be a project's custom role: nobody is trusted with it
+        // in this project.
+        return Err(AuthError::InsufficientRole);
+    }
+    let exempt_from_address_filter = matches!(role, Role::System(_) | Role::InstanceAdmin);
     if !exempt_from_address_filter && let Some(role_rights) = role_rights {
         address_filter(&role_rights.addresses, client_address)?;
     }
@@ -871,12 +973,105 @@ mod tests {
         let abandoned = AtomicBool::new(true);
         let built = ProjectRights::build(
             declared.len(),
-            &[role("EXPLOIT", &[r"10\..*"])],
+            vec![role("EXPLOIT", &[r"10\..*"])],
             &HashMap::new(),
             None,
             SystemTime::UNIX_EPOCH,
             &abandoned,
         );
         assert!(built.is_none());
+    }
+
+    #[test]
+    fn custom_roles_named_like_instance_admin_or_a_system_role_refuse_their_holders_here() {
+        // A project administrator may create these names; tokens read them as INSTANCE_ADMIN or
+        // a system role, which pass what only the instance's administrators and services pass.
+        for name in [
+            "ROLE_INSTANCE_ADMIN",
+            "SYS_rs-catalog",
+            "ROLE_SYS_rs-catalog",
+        ] {
+            let mut custom = role(name, &[]);
+            custom.native = false;
+            let (rights, report) = build(&[custom], &[], None);
+            assert_eq!(report.impersonating, [name]);
+            let holder = Role::from_name(name);
+            for endpoint in [0, 1, 2] {
+                assert_eq!(
+                    decide_for(&holder, endpoint, Some(&rights), "10.0.0.1"),
+                    Err(AuthError::InsufficientRole),
+                    "{name} on {endpoint}"
+                );
+            }
+            assert_eq!(
+                decide_on(&holder, &Role::InstanceAdmin, Some(&rights)),
+                Err(AuthError::InsufficientRole)
+            );
+            // Elsewhere, or listed as rs-admin's own native role, it passes as before.
+            assert_eq!(decide_for(&holder, 0, None, ""), Ok(()));
+        }
+        let (native, report) = build(&[role("INSTANCE_ADMIN", &[])], &[], None);
+        assert!(report.impersonating.is_empty());
+        assert_eq!(
+            decide_for(&Role::InstanceAdmin, 0, Some(&native), ""),
+            Ok(())
+        );
+    }
+
+    #[test]
+    fn a_refusal_for_want_of_budget_is_not_reused_once_budget_frees_up() {
+        let full: Vec<String> = (0..MAX_PATTERNS_PER_ROLE)
+            .map(|i| format!(r"10\.0\.0\.{i}"))
+            .collect();
+        let full: Vec<&str> = full.iter().map(String::as_str).collect();
+        let roles_within_budget = MAX_PATTERNS_PER_PROJECT / MAX_PATTERNS_PER_ROLE;
+        let names: Vec<String> = (0..roles_within_budget).map(|i| format!("R{i}")).collect();
+        let mut roles: Vec<AdminRole> = names.iter().map(|name| role(name, &full)).collect();
+        roles.push(role("LATE", &[r"10\..*"]));
+        let (first, report) = build(&roles, &[], None);
+        assert_eq!(
+            report.refused_patterns,
+            [("LATE".to_owned(), Refusal::ProjectBudget)]
+        );
+        roles.remove(0);
+        let (second, report) = build(&roles, &[], Some(&first));
+        assert!(report.refused_patterns.is_empty(), "{report:?}");
+        let late = Role::from_name("LATE");
+        assert_eq!(decide_for(&late, 2, Some(&second), "10.1.1.1"), Ok(()));
+    }
+
+    #[test]
+    fn a_projects_matchers_are_bounded_in_all() {
+        // Each of these determinises past the role's matcher limit: every attempt takes what it
+        // was allowed from the project's budget, so the attempts stop once it is spent.
+        let blow_up: Vec<String> = (0..64).map(|i| format!(r"[ab]*a[ab]{{16}}{i}")).collect();
+        let roles: Vec<AdminRole> = blow_up
+            .iter()
+            .enumerate()
+            .map(|(i, pattern)| role(&format!("R{i}"), &[pattern.as_str()]))
+            .collect();
+        let (_, report) = build(&roles, &[], None);
+        let attempts = MAX_PROJECT_MATCHERS / MAX_ROLE_MATCHER;
+        assert_eq!(report.compiled, attempts);
+        let refusals: Vec<Refusal> = report.refused_patterns.iter().map(|(_, r)| *r).collect();
+        assert!(refusals[..attempts].iter().all(|r| *r == Refusal::TooLarge));
+        assert!(
+            refusals[attempts..]
+                .iter()
+                .all(|r| *r == Refusal::ProjectBudget)
+        );
+    }
+
+    #[test]
+    fn refusals_already_known_are_not_reported_again() {
+        let roles = [role("EXPLOIT", &["(unclosed"])];
+        let (first, report) = build(&roles, &[], None);
+        assert_eq!(report.refused_patterns.len(), 1);
+        let (_, again) = build(&roles, &[], Some(&first));
+        assert!(again.refused_patterns.is_empty());
+        assert_eq!(
+            again.compiled, 0,
+            "an invalid pattern is not parsed again either"
+        );
     }
 }

@@ -9,6 +9,7 @@ use axum::routing::{MethodFilter, MethodRouter};
 
 use super::endpoint::{Endpoint, Endpoints, ResourceAccess, shape};
 use super::error::ManagedConfigError;
+use super::security::SECURITY_RESOURCES_PATH;
 
 /// An axum router built from endpoint declarations, as REGARDS' controllers declare them with
 /// `@RequestMapping` + `@ResourceAccess`: each path is written once, next to its handler, its
@@ -33,6 +34,9 @@ use super::error::ManagedConfigError;
 /// # let _: axum::Router = router;
 /// # Ok::<(), regards_auth::managed::ManagedConfigError>(())
 /// ```
+///
+/// The router also serves `GET /security/resources`, the list of the declared endpoints every
+/// REGARDS service answers there (see [`Endpoints::security_resources`]).
 ///
 /// The router has no authorization of its own: add
 /// [`ManagedAccess::layer`](super::ManagedAccess::layer) (built from the returned endpoints)
@@ -142,7 +146,13 @@ impl<S: Clone + Send + Sync + 'static> Routes<S> {
         self.on(Method::DELETE, path, access, handler)
     }
 
-    /// Checks the declarations (see [`Endpoints::new`]) and builds the router and the endpoints.
+    /// Checks the declarations and builds the router and the endpoints.
+    ///
+    /// # Errors
+    ///
+    /// The [`ManagedConfigError`] of [`Endpoints::new`], or
+    /// [`UnsupportedMethod`](ManagedConfigError::UnsupportedMethod) for a method axum does not
+    /// route; checked before any route is added, so none of axum's panics is reached.
     pub fn build(self) -> Result<(Router<S>, Endpoints), ManagedConfigError> {
         let mut routes: Vec<(String, MethodRouter<S>)> = Vec::new();
         let mut endpoints = Vec::with_capacity(self.declared.len());
@@ -158,6 +168,12 @@ impl<S: Clone + Send + Sync + 'static> Routes<S> {
         }
         // Checked first: axum panics on the mistakes `Endpoints` reports.
         let endpoints = Endpoints::new(endpoints)?;
+        // REGARDS' endpoint list, which every service serves (merged with any other method
+        // declared on its path).
+        routes.push((
+            SECURITY_RESOURCES_PATH.to_owned(),
+            endpoints.security_resources_route(),
+        ));
         // One axum route per path shape, with the parameter names of its first declaration
         // (axum, like any router, holds one template per shape).
         let mut by_shape: Vec<(String, String, MethodRouter<S>)> = Vec::new();
@@ -271,6 +287,24 @@ mod tests {
             "revoked"
         );
         assert_eq!(endpoints.len(), 2);
+    }
+
+    #[tokio::test]
+    async fn the_router_lists_the_declared_endpoints_as_regards_does() {
+        let (router, endpoints) = Routes::<()>::new("RuleController")
+            .put("/rule", access(Role::ProjectAdmin), || async { "stored" })
+            .post("/security/resources", access(Role::Admin), || async {
+                "posted"
+            })
+            .build()
+            .unwrap();
+        let (status_code, body) = status(&router, Method::GET, "/security/resources").await;
+        assert_eq!(status_code, StatusCode::OK);
+        assert_eq!(body.as_bytes(), endpoints.registration_body());
+        assert_eq!(
+            status(&router, Method::POST, "/security/resources").await,
+            (StatusCode::OK, "posted".into())
+        );
     }
 
     #[test]

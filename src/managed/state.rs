@@ -133,23 +133,41 @@ impl Shared {
 
     /// Serves `project` from now on; `true` if it is new.
     pub(crate) fn insert_project(&self, project: &str) -> bool {
-        let mut projects = self.lock();
-        if projects.states.contains_key(project) {
-            return false;
+        !self.insert_projects([project], usize::MAX).is_empty()
+    }
+
+    /// Serves the new ones of `projects` from now on, as long as fewer than `most` are served:
+    /// one update of the served set for all of them. The ones added.
+    pub(crate) fn insert_projects<'a>(
+        &self,
+        projects: impl IntoIterator<Item = &'a str>,
+        most: usize,
+    ) -> Vec<&'a str> {
+        let mut projects_served = self.lock();
+        let mut added = Vec::new();
+        for project in projects {
+            if projects_served.states.len() >= most {
+                break;
+            }
+            if !projects_served.states.contains_key(project) {
+                projects_served.added += 1;
+                let generation = projects_served.added;
+                projects_served.states.insert(
+                    project.to_owned(),
+                    ProjectState {
+                        generation,
+                        ..ProjectState::default()
+                    },
+                );
+                added.push(project);
+            }
         }
-        projects.added += 1;
-        let generation = projects.added;
-        projects.states.insert(
-            project.to_owned(),
-            ProjectState {
-                generation,
-                ..ProjectState::default()
-            },
-        );
-        let mut served = HashSet::clone(&self.served.load());
-        served.insert(project.to_owned());
-        self.served.store(Arc::new(served));
-        true
+        if !added.is_empty() {
+            let mut served = HashSet::clone(&self.served.load());
+            served.extend(added.iter().map(|&project| project.to_owned()));
+            self.served.store(Arc::new(served));
+        }
+        added
     }
 
     /// Stops serving `project`: its state, its rights and its place among the projects served
