@@ -53,8 +53,8 @@ const HEARTBEAT_SECONDS: u16 = 20;
 ///
 /// Refreshes run in the background, one at a time per project, at most two starting in any
 /// 500 ms: a lone event, and the next one, are followed at once; the events that come while a
-/// refresh runs or waits its turn are joined into the next one (a burst of a thousand costs a
-/// handful). A delivery is acknowledged once its refresh is started or joined to a pending
+/// refresh runs or waits its turn are joined into the next one (a burst of a thousand costs
+/// about four refreshes per second it lasts). A delivery is acknowledged once its refresh is started or joined to a pending
 /// one. A delivery that cannot be read (too large, no tenant, unknown type or converter, bad
 /// JSON) or that concerns a project not served is acknowledged, counted in
 /// [`health`](Self::health) and dropped, never requeued. When the broker is unreachable, each
