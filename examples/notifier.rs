@@ -6,7 +6,7 @@
 //!
 //! ```bash
 //! JWT_SIGNING_KEY_HS512='!!!!!==========abcdefghijklmnopqrstuvwxyz0123456789==========!!!!!' \
-//!   REGARDS_ALLOW_DEVELOPMENT_KEY=1 cargo run --features managed --example notifier
+//!   REGARDS_ALLOW_DEVELOPMENT_KEY=1 cargo run --example notifier
 //! curl -XPUT http://127.0.0.1:8081/rule -H "Authorization: Bearer $TOKEN" \
 //!   -H 'Content-Type: application/json' --data '{"name":"r1"}'
 //! curl http://127.0.0.1:8081/health
@@ -18,8 +18,9 @@
 //! | `REGARDS_ALLOW_DEVELOPMENT_KEY` | unset: REGARDS' public development key is refused |
 //! | `REGARDS_ADMIN_URL` | `http://127.0.0.1:8080/api/v1/rs-admin` (the demo stack's) |
 //! | `REGARDS_PROJECTS` (comma-separated) | `project1,project2` |
-//! | `REGARDS_REFRESH_SECONDS` | `60` |
+//! | `REGARDS_REFRESH_SECONDS` | `60` (while the broker link is up, the periodic refresh is only a safety net: every 10 minutes) |
 //! | `NOTIFIER_ADDR` | `127.0.0.1:8081` |
+//! | `REGARDS_AMQP_URL` (e.g. `amqp://guest:guest@127.0.0.1:5672`) | unset: no broker, the periodic refresh only; set: rs-admin's events followed over RabbitMQ (MULTI vhost mode unless `REGARDS_AMQP_MANAGEMENT_MODE` says otherwise, and the other `SPRING_RABBITMQ_*` / `REGARDS_AMQP_*` variables of `AmqpConfig::from_env`) |
 //!
 //! Paths are the service's own (`/rule`): REGARDS' gateway adds `/api/v1/rs-notifier` in front.
 
@@ -28,6 +29,7 @@ use std::time::Duration;
 use axum::extract::{Path, State};
 use axum::routing::get;
 use axum::{Json, Router};
+use regards_auth::managed::amqp::{AmqpConfig, EventListener, VhostMode};
 use regards_auth::managed::{ManagedAccess, ResourceAccess, Routes};
 use regards_auth::{
     Algorithm, BearerAuthLayer, Claims, REGARDS_DEVELOPMENT_KEY, Role, TokenIssuer, Verifier,
@@ -138,10 +140,22 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .refresh_period(Duration::from_secs(refresh))
         .build()?;
     let _refresher = access.spawn();
+    let _events = match std::env::var("REGARDS_AMQP_URL") {
+        Ok(url) => {
+            let config = AmqpConfig::builder()
+                .vhost_mode(VhostMode::Multi)
+                .env()
+                .url(url)
+                .build()?;
+            Some(EventListener::start(&access, config)?)
+        }
+        Err(_) => None,
+    };
 
     let addr = env_or("NOTIFIER_ADDR", "127.0.0.1:8081");
     let listener = tokio::net::TcpListener::bind(&addr).await?;
-    tracing::info!(%addr, "notifier listening");
+    // On stdout, plain: scripts and tests read the address (port 0 picks a free one).
+    println!("rs-notifier listening on http://{}", listener.local_addr()?);
     let app = app(router, access, verifier);
     axum::serve(
         listener,

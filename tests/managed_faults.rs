@@ -798,3 +798,82 @@ async fn rejected_request_carries_the_typed_reason() {
         Some(&AuthError::EndpointNotDeclared)
     );
 }
+
+/// How many calls rs-admin received with a system token for `tenant`.
+fn calls_for(admin: &Admin, tenant: &str) -> usize {
+    let verifier = regards_auth::Verifier::builder()
+        .hs512(regards_auth::REGARDS_DEVELOPMENT_KEY)
+        .allow_development_key()
+        .build()
+        .unwrap();
+    admin
+        .authorizations
+        .lock()
+        .unwrap()
+        .iter()
+        .filter_map(|value| value.strip_prefix("Bearer "))
+        .filter_map(|token| verifier.verify(token).ok())
+        .filter(|claims| claims.tenant() == tenant)
+        .count()
+}
+
+#[tokio::test]
+async fn a_removed_project_is_no_longer_read_from_rs_admin() {
+    let (admin, address) = start_admin().await;
+    let access = ManagedAccess::builder("rs-notifier", endpoints())
+        .admin_url(format!("http://{address}"))
+        .system_tokens(TokenIssuer::development())
+        .projects(["project1", "project2"])
+        .refresh_period(Duration::from_millis(100))
+        .build()
+        .unwrap();
+    let _refresher = access.spawn();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while !(access.health().is_up_to_date() && calls_for(&admin, "project1") >= 4) {
+        assert!(tokio::time::Instant::now() < deadline, "refreshed");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+
+    assert!(access.remove_project("project1"));
+    // A call may be in flight when the project goes; none starts after it.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let (project1, project2) = (calls_for(&admin, "project1"), calls_for(&admin, "project2"));
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    assert_eq!(calls_for(&admin, "project1"), project1, "its task stopped");
+    assert!(
+        calls_for(&admin, "project2") > project2,
+        "the other project is still refreshed"
+    );
+    assert_eq!(access.projects(), ["project2"]);
+    assert_eq!(access.health().projects.len(), 1);
+}
+
+#[tokio::test]
+async fn a_refresh_running_when_its_project_is_removed_brings_no_rights_back() {
+    let (admin, address) = start_admin().await;
+    let access = access(address);
+    // Served, rights not read yet: EXPLOIT passes on its default endpoint.
+    assert_eq!(
+        status(&access, Role::Exploit, Method::GET, "/recipients").await,
+        StatusCode::OK
+    );
+    admin.set(Mode::Slow(Duration::from_millis(400)));
+    let refreshing = tokio::spawn({
+        let access = access.clone();
+        async move { access.refresh("project1").await }
+    });
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert!(access.remove_project("project1"));
+    assert_eq!(
+        refreshing.await.unwrap(),
+        Err(AdminError::UnknownProject),
+        "the refresh finds its project gone"
+    );
+    assert!(access.health().projects.is_empty());
+    assert!(access.hierarchy("project1").is_none());
+    assert_eq!(
+        status(&access, Role::Exploit, Method::GET, "/recipients").await,
+        StatusCode::FORBIDDEN,
+        "decided as a project not served"
+    );
+}

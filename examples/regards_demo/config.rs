@@ -7,6 +7,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use regards_auth::managed::TrustedProxies;
+use regards_auth::managed::amqp::{AmqpConfig, VhostMode};
 use regards_auth::{Algorithm, REGARDS_DEVELOPMENT_KEY, Role, TokenIssuer, Verifier};
 use serde::Deserialize;
 use serde::de::{Deserializer, MapAccess, Visitor};
@@ -42,6 +43,12 @@ pub struct DemoConfig {
     /// The proxies whose `Forwarded` / `X-Forwarded-For` the services believe for the roles'
     /// address filters (`REGARDS_DEMO_TRUSTED_PROXIES`, comma-separated; none unless set).
     pub trusted_proxies: TrustedProxies,
+    /// RabbitMQ (`REGARDS_AMQP_URL`, e.g. `amqp://guest:guest@127.0.0.1:5672`, plus the
+    /// `SPRING_RABBITMQ_*` / `REGARDS_AMQP_*` variables of `AmqpConfig::from_env`, MULTI vhost
+    /// mode unless `REGARDS_AMQP_MANAGEMENT_MODE` says otherwise): rs-admin publishes its events
+    /// there as REGARDS' does and every service follows them with the crate's listener. Unset:
+    /// the in-process bus.
+    pub amqp: Option<AmqpConfig>,
 }
 
 /// A user: a login (also the token's `sub` and `email`), a password, a role per tenant.
@@ -67,6 +74,7 @@ impl fmt::Debug for DemoConfig {
             .field("users", &self.users)
             .field("request_timeout", &self.request_timeout)
             .field("refresh_period", &self.refresh_period)
+            .field("amqp", &self.amqp)
             .field("trusted_proxies", &self.trusted_proxies)
             .finish()
     }
@@ -123,6 +131,7 @@ impl DemoConfig {
             request_timeout: Duration::from_secs(30),
             refresh_period: Duration::from_secs(30),
             trusted_proxies: TrustedProxies::none(),
+            amqp: None,
             users: vec![
                 DemoUser::new(
                     "admin@regards.fr",
@@ -214,6 +223,15 @@ impl DemoConfig {
         if let Some(proxies) = env_var("REGARDS_DEMO_TRUSTED_PROXIES")? {
             config.trusted_proxies = TrustedProxies::new(proxies.split(',').map(str::trim))
                 .map_err(|error| format!("REGARDS_DEMO_TRUSTED_PROXIES: {error}"))?;
+        }
+        if let Some(url) = env_var("REGARDS_AMQP_URL")? {
+            let amqp = AmqpConfig::builder()
+                .vhost_mode(VhostMode::Multi)
+                .env()
+                .url(url)
+                .build()
+                .map_err(|error| format!("REGARDS_AMQP_URL: {error}"))?;
+            config.amqp = Some(amqp);
         }
         Ok(config)
     }

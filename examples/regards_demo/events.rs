@@ -1,12 +1,17 @@
-//! An in-process stand-in for the AMQP events REGARDS publishes when rights change
-//! (`RoleEvent`, `ResourceAccessEvent`): rs-admin publishes after each change and waits, a
-//! bounded time, until every subscriber has handled it, so that a service that re-reads its
-//! rights on an event does so before the administrator gets the answer.
+//! The events REGARDS' rs-admin publishes when rights change (`RoleEvent`,
+//! `ResourceAccessEvent`). By default an in-process stand-in: rs-admin publishes after each
+//! change and waits, a bounded time, until every subscriber has handled it, so that a service
+//! that re-reads its rights on an event does so before the administrator gets the answer. With
+//! a broker ([`RightsEvents::with_broker`]) they go to RabbitMQ as REGARDS' rs-admin sends
+//! them, each confirmed by the broker before the answer, and the services follow them with the
+//! crate's listener.
 
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::{Arc, PoisonError, RwLock};
 use std::time::Duration;
+
+use regards_auth::managed::amqp::{EventPublisher, RegardsEvent};
 
 /// How long a publication waits for its subscribers unless told otherwise.
 pub const DEFAULT_DELIVERY_TIMEOUT: Duration = Duration::from_secs(5);
@@ -31,6 +36,7 @@ type Callback = Arc<dyn Fn(RightsEvent) -> Pin<Box<dyn Future<Output = ()> + Sen
 pub struct RightsEvents {
     subscribers: Arc<RwLock<Vec<Callback>>>,
     delivery_timeout: Duration,
+    broker: Option<Arc<EventPublisher>>,
 }
 
 impl Default for RightsEvents {
@@ -49,6 +55,7 @@ impl std::fmt::Debug for RightsEvents {
         f.debug_struct("RightsEvents")
             .field("subscribers", &subscribers)
             .field("delivery_timeout", &self.delivery_timeout)
+            .field("broker", &self.broker.is_some())
             .finish()
     }
 }
@@ -59,6 +66,15 @@ impl RightsEvents {
         RightsEvents {
             subscribers: Arc::default(),
             delivery_timeout,
+            broker: None,
+        }
+    }
+
+    /// A bus that also publishes every event on RabbitMQ, as REGARDS' rs-admin does.
+    pub fn with_broker(publisher: EventPublisher) -> Self {
+        RightsEvents {
+            broker: Some(Arc::new(publisher)),
+            ..RightsEvents::default()
         }
     }
 
@@ -82,6 +98,24 @@ impl RightsEvents {
     /// Hands every event to every subscriber, concurrently, and waits until they are done or
     /// the delivery timeout has passed; late subscribers finish in the background.
     pub async fn publish(&self, events: impl IntoIterator<Item = RightsEvent>) {
+        let events: Vec<RightsEvent> = events.into_iter().collect();
+        if let Some(broker) = &self.broker {
+            for event in &events {
+                let regards_event = match &event.microservice {
+                    Some(microservice) => RegardsEvent::ResourceAccess {
+                        microservice: microservice.clone(),
+                        role: event.role.clone(),
+                    },
+                    None => RegardsEvent::Role {
+                        role: event.role.clone(),
+                    },
+                };
+                if let Err(error) = broker.publish(&event.project, &regards_event).await {
+                    // The services' periodic refresh catches up.
+                    tracing::warn!(%error, project = event.project, "cannot publish a rights event on RabbitMQ");
+                }
+            }
+        }
         let subscribers = self
             .subscribers
             .read()

@@ -37,7 +37,9 @@
 //! rs-admin over HTTP, reads the rights administrators grant, and follows their changes
 //! (rs-admin's events, and a refresh every `REGARDS_DEMO_REFRESH_SECONDS`, 30 by default).
 //! `REGARDS_DEMO_TRUSTED_PROXIES` lists the proxies whose `X-Forwarded-For` / `Forwarded`
-//! the roles' address filters believe (none by default).
+//! the roles' address filters believe (none by default). With `REGARDS_AMQP_URL` (e.g.
+//! `amqp://guest:guest@127.0.0.1:5672`), rs-admin's events go through RabbitMQ as REGARDS'
+//! do, and every service follows them with `regards_auth::managed::amqp::EventListener`.
 
 pub mod admin;
 mod admin_instance;
@@ -52,6 +54,7 @@ use std::sync::Arc;
 
 use axum::Router;
 use regards_auth::managed::ManagedAccess;
+use regards_auth::managed::amqp::{EventListener, EventPublisher};
 
 // Every crate that includes the demo uses `DemoConfig`; only some use the others.
 #[allow(unused_imports)]
@@ -102,7 +105,14 @@ async fn main() -> std::process::ExitCode {
 
 /// The demo REGARDS stack: the token endpoint and the microservices behind the gateway.
 pub fn app(config: DemoConfig) -> Router {
-    demo(config, RightsEvents::default()).router
+    let events = match &config.amqp {
+        Some(amqp) => RightsEvents::with_broker(EventPublisher::new(amqp.clone())),
+        None => RightsEvents::default(),
+    };
+    let demo = demo(config, events);
+    // The router owns the listeners: they stop when it is dropped.
+    let listeners = Arc::new(demo.listeners);
+    demo.router.layer(axum::Extension(listeners))
 }
 
 /// The demo's router, and the managed access of each of its microservices.
@@ -111,6 +121,8 @@ pub struct Demo {
     pub router: Router,
     /// rs-notifier's, rs-admin's, rs-catalog's and rs-admin-instance's managed access.
     pub services: Vec<ManagedAccess>,
+    /// Their RabbitMQ listeners, when the demo has a broker.
+    pub listeners: Vec<EventListener>,
 }
 
 impl Demo {
@@ -138,7 +150,8 @@ impl Demo {
 /// Builds the demo, and starts each microservice's REGARDS-managed access on the current tokio
 /// runtime: it registers its endpoints with the demo's rs-admin over HTTP (at
 /// [`DemoConfig::admin_url`]), for every project, reads its rights, and reads them again every
-/// refresh period and on every rights event rs-admin publishes.
+/// refresh period and on every rights event rs-admin publishes (on RabbitMQ if
+/// [`DemoConfig::amqp`] is set, through the crate's listener; in process otherwise).
 pub fn demo(config: DemoConfig, events: RightsEvents) -> Demo {
     let config = Arc::new(config);
     let projects = config.projects();
@@ -154,6 +167,7 @@ pub fn demo(config: DemoConfig, events: RightsEvents) -> Demo {
         admin_instance::microservice(instance),
     ];
     let mut services = Vec::new();
+    let mut listeners = Vec::new();
     let mut routers = Vec::new();
     for microservice in microservices {
         let access = ManagedAccess::builder(microservice.name(), microservice.endpoints().clone())
@@ -164,7 +178,13 @@ pub fn demo(config: DemoConfig, events: RightsEvents) -> Demo {
             .trusted_proxies(config.trusted_proxies.clone())
             .build()
             .unwrap_or_else(|error| panic!("{}: {error}", microservice.name()));
-        follow(&events, &access);
+        match &config.amqp {
+            Some(amqp) => listeners.push(
+                EventListener::start(&access, amqp.clone())
+                    .unwrap_or_else(|error| panic!("{}: {error}", microservice.name())),
+            ),
+            None => follow(&events, &access),
+        }
         access.spawn().detach();
         routers.push(microservice.guarded_by(&access));
         services.push(access);
@@ -175,7 +195,11 @@ pub fn demo(config: DemoConfig, events: RightsEvents) -> Demo {
         authentication::router(config.clone()),
         routers,
     );
-    Demo { router, services }
+    Demo {
+        router,
+        services,
+        listeners,
+    }
 }
 
 /// Re-reads `access`'s rights in a project when rs-admin says they changed, as a REGARDS

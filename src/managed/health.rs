@@ -1,12 +1,21 @@
 //! Where managed access stands, per project: a value a service puts on its health endpoint.
 
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde::ser::{Serialize, SerializeStruct, Serializer};
 
 /// The state of a [`ManagedAccess`](super::ManagedAccess), from
 /// [`health`](super::ManagedAccess::health). Serializes to JSON for a health endpoint (times as
-/// seconds since the Unix epoch).
+/// seconds since the Unix epoch, the refresh period in seconds):
+///
+/// ```json
+/// {"microservice":"rs-notifier","upToDate":true,"brokerLink":"connected","refreshPeriod":600,
+///  "projects":[{"project":"project1","rights":"administered","registered":true,
+///   "lastSuccess":1800000000,"lastFailure":null,"lastError":null,"consecutiveFailures":0}]}
+/// ```
+///
+/// The broker link's details (per virtual host, events received and dropped) are in
+/// `amqp::EventListener::health` (feature `amqp`).
 ///
 /// ```
 /// # use regards_auth::managed::Health;
@@ -19,6 +28,12 @@ use serde::ser::{Serialize, SerializeStruct, Serializer};
 pub struct Health {
     /// The microservice name.
     pub microservice: String,
+    /// Whether rs-admin's events reach the service over RabbitMQ (feature `amqp`).
+    pub broker_link: BrokerLink,
+    /// How often every project's rights are read again now: the safety period while the
+    /// broker link is connected, the refresh period otherwise (see
+    /// [`ManagedAccessBuilder::safety_refresh_period`](super::ManagedAccessBuilder::safety_refresh_period)).
+    pub refresh_period: Duration,
     /// One entry per project served, by name.
     pub projects: Vec<ProjectHealth>,
 }
@@ -55,6 +70,38 @@ pub struct ProjectHealth {
     pub consecutive_failures: u32,
 }
 
+/// Whether rs-admin's events reach a [`ManagedAccess`](super::ManagedAccess), which sets how
+/// often it reads rs-admin on its own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BrokerLink {
+    /// No `amqp::EventListener` follows rs-admin's events for this
+    /// access: changes are followed by the periodic refresh (and on-demand refreshes).
+    Absent,
+    /// A listener follows the events: every link it needs is connected and consuming, so the
+    /// periodic refresh is only a safety net.
+    Connected,
+    /// A listener is there but some link is down or not connected yet: events may be missed,
+    /// so the periodic refresh is back to its own period until the link is up again.
+    Disconnected,
+}
+
+impl BrokerLink {
+    /// `"absent"`, `"connected"` or `"disconnected"`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            BrokerLink::Absent => "absent",
+            BrokerLink::Connected => "connected",
+            BrokerLink::Disconnected => "disconnected",
+        }
+    }
+}
+
+impl Serialize for BrokerLink {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
 /// What a project's requests are decided from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RightsSource {
@@ -88,9 +135,11 @@ impl Serialize for RightsSource {
 
 impl Serialize for Health {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut health = serializer.serialize_struct("Health", 3)?;
+        let mut health = serializer.serialize_struct("Health", 5)?;
         health.serialize_field("microservice", &self.microservice)?;
         health.serialize_field("upToDate", &self.is_up_to_date())?;
+        health.serialize_field("brokerLink", &self.broker_link)?;
+        health.serialize_field("refreshPeriod", &self.refresh_period.as_secs())?;
         health.serialize_field("projects", &self.projects)?;
         health.end()
     }
@@ -124,6 +173,8 @@ mod tests {
     fn health_serializes_for_a_health_endpoint() {
         let health = Health {
             microservice: "rs-notifier".into(),
+            broker_link: BrokerLink::Connected,
+            refresh_period: Duration::from_secs(600),
             projects: vec![ProjectHealth {
                 project: "project1".into(),
                 rights: RightsSource::Administered,
@@ -136,7 +187,7 @@ mod tests {
         };
         assert_eq!(
             serde_json::to_string(&health).unwrap(),
-            r#"{"microservice":"rs-notifier","upToDate":true,"projects":[{"project":"project1","rights":"administered","registered":true,"lastSuccess":1800000000,"lastFailure":null,"lastError":null,"consecutiveFailures":0}]}"#
+            r#"{"microservice":"rs-notifier","upToDate":true,"brokerLink":"connected","refreshPeriod":600,"projects":[{"project":"project1","rights":"administered","registered":true,"lastSuccess":1800000000,"lastFailure":null,"lastError":null,"consecutiveFailures":0}]}"#
         );
     }
 }

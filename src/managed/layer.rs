@@ -7,9 +7,9 @@ use http::{Request, Response};
 use tower_layer::Layer;
 use tower_service::Service;
 
-use super::access::Shared;
 use super::rights::{Caller, Fallback, decide};
 use super::security::undeclared_endpoint;
+use super::state::Shared;
 use crate::AuthError;
 use crate::claims::Claims;
 use crate::future::ResponseFuture;
@@ -425,6 +425,66 @@ mod tests {
             Ok(()),
             "served, not read yet: the defaults"
         );
+    }
+
+    #[tokio::test]
+    async fn a_removed_project_is_decided_as_a_project_never_served() {
+        let access = access(false);
+        install_project1(&access);
+        let cases = [
+            (PUT_RULE, operator("project1")),
+            (RECIPIENTS, caller(Role::Exploit, "project1")),
+            (SEARCH, caller(Role::Public, "project1")),
+            (PUT_RULE, caller(Role::ProjectAdmin, "project1")),
+            (
+                PUT_RULE,
+                caller(Role::System("rs-notifier".into()), "project1"),
+            ),
+        ];
+        for (endpoint, claims) in cases.clone() {
+            assert_eq!(verdict(&access, endpoint, claims, IN_RANGE).await, Ok(()));
+        }
+
+        assert!(access.remove_project("project1"));
+        assert_eq!(access.projects(), ["project2"]);
+        assert!(
+            access
+                .health()
+                .projects
+                .iter()
+                .all(|project| project.project != "project1")
+        );
+        assert!(
+            access.hierarchy("project1").is_none(),
+            "its rights are gone"
+        );
+        let never_served = access_never_serving_project1();
+        for (endpoint, claims) in cases {
+            let renamed = claims.clone();
+            assert_eq!(
+                verdict(&access, endpoint.clone(), claims, IN_RANGE).await,
+                verdict(&never_served, endpoint, renamed, IN_RANGE).await,
+            );
+        }
+        assert_eq!(
+            verdict(&access, PUT_RULE, operator("project1"), IN_RANGE).await,
+            Err(AuthError::RightsUnavailable)
+        );
+        assert!(!access.remove_project("project1"), "removed once");
+        assert_eq!(
+            access.refresh("project1").await,
+            Err(crate::managed::AdminError::UnknownProject)
+        );
+    }
+
+    /// Like [`access`], serving project2 only.
+    fn access_never_serving_project1() -> ManagedAccess {
+        ManagedAccess::builder("rs-notifier", endpoints())
+            .admin_url("http://127.0.0.1:9")
+            .system_tokens(TokenIssuer::development())
+            .projects(["project2"])
+            .build()
+            .unwrap()
     }
 
     #[tokio::test]

@@ -14,7 +14,7 @@
 //! | register with rs-admin, per project | `MethodAuthorizationService.manageTenant` | [`ManagedAccess::register`], at start-up and with retries by [`ManagedAccess::spawn`] |
 //! | read roles and rights, per project | `collectRolesAndAuthorities` | [`ManagedAccess::refresh`], periodically by [`ManagedAccess::spawn`] |
 //! | decide a request | `IPFilter`, voters, `hasAccess` | [`ManagedAccessLayer`] |
-//! | react to rs-admin's events | AMQP `RoleEvent`, `ResourceAccessEvent`, `ResourceAccessInit` | call [`ManagedAccess::refresh`] / [`ManagedAccess::register_and_refresh`] / [`ManagedAccess::add_project`] |
+//! | react to rs-admin's events | AMQP `RoleEvent`, `ResourceAccessEvent`, `ResourceAccessInit`, `TenantCreatedEvent`, `TenantDeletedEvent` | `amqp::EventListener` (feature `amqp`), which calls [`ManagedAccess::refresh`] / [`ManagedAccess::register_and_refresh`] / [`ManagedAccess::add_project`] / [`ManagedAccess::remove_project`] |
 //! | list the endpoints (`GET /security/resources`) | `SecurityResourcesController` | added by [`Routes::build`], or [`Endpoints::security_resources`] |
 //!
 //! ```no_run
@@ -61,6 +61,11 @@
 mod access;
 mod address;
 mod admin;
+#[cfg(feature = "amqp")]
+#[cfg_attr(docsrs, doc(cfg(feature = "amqp")))]
+pub mod amqp;
+mod backoff;
+mod builder;
 mod endpoint;
 mod error;
 #[cfg(test)]
@@ -70,23 +75,30 @@ pub mod fuzzing;
 mod health;
 mod layer;
 mod patterns;
+mod refresher;
 mod rights;
 mod routes;
 mod security;
+mod state;
 
-pub use access::{
-    DEFAULT_ADMIN_TIMEOUT, DEFAULT_MAX_REFRESH_SIZE, DEFAULT_MAX_RESPONSE, DEFAULT_REFRESH_PERIOD,
-    DEFAULT_REFRESH_TIMEOUT, FIRST_RETRY_BACKOFF, MAX_PROJECTS, MAX_RETRY_BACKOFF, ManagedAccess,
-    ManagedAccessBuilder, Refresher,
-};
+pub use access::ManagedAccess;
 pub use address::{ClientAddr, ForwardedHeader, TrustedProxies};
+pub use builder::{
+    DEFAULT_ADMIN_TIMEOUT, DEFAULT_MAX_REFRESH_SIZE, DEFAULT_MAX_RESPONSE, DEFAULT_REFRESH_TIMEOUT,
+    ManagedAccessBuilder,
+};
 pub use endpoint::{Endpoint, Endpoints, ResourceAccess};
 pub use error::{AdminError, ManagedConfigError};
-pub use health::{Health, ProjectHealth, RightsSource};
+pub use health::{BrokerLink, Health, ProjectHealth, RightsSource};
 pub use layer::{ManagedAccessLayer, ManagedAccessService};
 pub use patterns::{
     MAX_PATTERN_LENGTH, MAX_PATTERN_PROGRAM, MAX_PATTERNS_PER_PROJECT, MAX_PATTERNS_PER_ROLE,
     MAX_PROJECT_MATCHERS, MAX_ROLE_MATCHER, MAX_ROLE_PROGRAM,
 };
+pub use refresher::{
+    DEFAULT_REFRESH_PERIOD, DEFAULT_SAFETY_REFRESH_PERIOD, FIRST_RETRY_BACKOFF, MAX_RETRY_BACKOFF,
+    Refresher,
+};
 pub use routes::Routes;
 pub use security::SECURITY_RESOURCES_PATH;
+pub use state::MAX_PROJECTS;

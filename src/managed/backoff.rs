@@ -1,0 +1,83 @@
+//! The wait between attempts after failures, shared by the refresher (rs-admin) and the broker
+//! listener: doubling up to a cap, jittered so that instances failing together do not retry in
+//! step.
+
+use std::time::Duration;
+
+/// Exponential backoff from `first` to `max`, each wait drawn between half and all of its step.
+#[derive(Debug, Clone)]
+pub(crate) struct Backoff {
+    first: Duration,
+    max: Duration,
+    failures: u32,
+}
+
+impl Backoff {
+    pub(crate) const fn new(first: Duration, max: Duration) -> Self {
+        Backoff {
+            first,
+            max,
+            failures: 0,
+        }
+    }
+
+    /// The wait after one more failure.
+    pub(crate) fn next(&mut self) -> Duration {
+        let step = self
+            .first
+            .saturating_mul(1 << self.failures.min(16))
+            .min(self.max);
+        self.failures = self.failures.saturating_add(1);
+        step.mul_f64(0.5 + jitter_fraction() / 2.0)
+    }
+
+    /// After a success: the next failure waits `first` again.
+    pub(crate) fn reset(&mut self) {
+        self.failures = 0;
+    }
+}
+
+/// A number in [0, 1) that differs between processes and calls (std's randomly keyed hasher;
+/// jitter needs no cryptographic randomness).
+fn jitter_fraction() -> f64 {
+    use std::hash::{BuildHasher, RandomState};
+    let bits = RandomState::new().hash_one(std::time::Instant::now());
+    (bits >> 11) as f64 / (1u64 << 53) as f64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_with_jitter_up_to_the_cap() {
+        let first = Duration::from_millis(500);
+        let max = Duration::from_secs(30);
+        let mut backoff = Backoff::new(first, max);
+        for attempt in 0..20 {
+            let wait = backoff.next();
+            let step = first.saturating_mul(1 << attempt).min(max);
+            assert!(wait >= step / 2 && wait <= step, "{attempt}: {wait:?}");
+        }
+    }
+
+    #[test]
+    fn backoff_starts_over_after_a_reset() {
+        let first = Duration::from_secs(1);
+        let mut backoff = Backoff::new(first, Duration::from_secs(60));
+        for _ in 0..5 {
+            backoff.next();
+        }
+        backoff.reset();
+        assert!(backoff.next() <= first);
+    }
+
+    #[test]
+    fn jitter_spreads_waits_between_calls() {
+        let mut waits: Vec<Duration> = (0..16)
+            .map(|_| Backoff::new(Duration::from_secs(8), Duration::from_secs(8)).next())
+            .collect();
+        waits.dedup();
+        assert!(waits.len() > 1, "{waits:?}");
+    }
+}
