@@ -39,6 +39,7 @@
 //! `REGARDS_DEMO_TRUSTED_PROXIES` lists the proxies whose `X-Forwarded-For` / `Forwarded`
 //! the roles' address filters believe (none by default).
 
+mod access_project;
 pub mod admin;
 mod admin_instance;
 pub mod authentication;
@@ -47,6 +48,7 @@ mod config;
 mod events;
 mod gateway;
 mod notifier;
+mod public_aliases;
 
 use std::sync::Arc;
 
@@ -109,7 +111,8 @@ pub fn app(config: DemoConfig) -> Router {
 pub struct Demo {
     /// The gateway and everything behind it.
     pub router: Router,
-    /// rs-notifier's, rs-admin's, rs-catalog's and rs-admin-instance's managed access.
+    /// rs-notifier's, rs-admin's, rs-catalog's, rs-admin-instance's and rs-access-project's
+    /// managed access.
     pub services: Vec<ManagedAccess>,
 }
 
@@ -152,6 +155,7 @@ pub fn demo(config: DemoConfig, events: RightsEvents) -> Demo {
         admin::microservice(rights),
         catalog::microservice(),
         admin_instance::microservice(instance),
+        access_project::microservice(),
     ];
     let mut services = Vec::new();
     let mut routers = Vec::new();
