@@ -55,7 +55,8 @@ pub fn endpoints(
 
 /// `GET /resources?page=&size=`: one page, by id, of every endpoint the caller may call: all
 /// for the instance, all but instance-level ones for PROJECT_ADMIN, its role's grants
-/// otherwise (`ResourcesService.retrieveRessources`).
+/// otherwise (`ResourcesService.retrieveRessources`). REGARDS answers a role's grants all in
+/// one page whatever the size asked; the demo pages them as the others.
 async fn accessible_resources(
     State(service): Service,
     claims: Claims,
