@@ -305,8 +305,9 @@ async fn the_roles_listing_has_regards_shape() {
     assert_eq!(
         registered_user["content"],
         json!({"id": 2, "name": "REGISTERED_USER",
-               "parentRole": {"id": 1, "name": "PUBLIC", "isDefault": false, "isNative": true},
-               "isDefault": true, "isNative": true})
+               "parentRole": {"id": 1, "name": "PUBLIC", "authorizedAddresses": [],
+                              "isDefault": false, "isNative": true},
+               "authorizedAddresses": [], "isDefault": true, "isNative": true})
     );
     assert!(
         registered_user["links"]
@@ -344,9 +345,10 @@ async fn project_admin_creates_a_role_that_holds_its_parents_rights() {
         model["content"],
         json!({"id": 7, "name": "NOTIFIER_OPERATOR",
                "parentRole": {"id": 2, "name": "REGISTERED_USER",
-                              "parentRole": {"id": 1, "name": "PUBLIC", "isDefault": false, "isNative": true},
-                              "isDefault": true, "isNative": true},
-               "isDefault": false, "isNative": false})
+                              "parentRole": {"id": 1, "name": "PUBLIC", "authorizedAddresses": [],
+                                             "isDefault": false, "isNative": true},
+                              "authorizedAddresses": [], "isDefault": true, "isNative": true},
+               "authorizedAddresses": [], "isDefault": false, "isNative": false})
     );
     let rels: Vec<&str> = model["links"]
         .as_array()

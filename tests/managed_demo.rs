@@ -1075,7 +1075,13 @@ async fn every_demo_service_reports_administered_rights_registration_and_no_fail
     names.sort_unstable();
     assert_eq!(
         names,
-        ["rs-admin", "rs-admin-instance", "rs-catalog", "rs-notifier"]
+        [
+            "rs-access-project",
+            "rs-admin",
+            "rs-admin-instance",
+            "rs-catalog",
+            "rs-notifier"
+        ]
     );
     let read_at = |project: &str| -> Vec<_> {
         stack

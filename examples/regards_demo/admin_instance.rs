@@ -4,11 +4,12 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use axum::Json;
-use axum::extract::State;
-use axum::http::Method;
+use axum::extract::{Path, State};
+use axum::http::{Method, StatusCode};
 use regards_auth::Role;
+use serde_json::{Value, json};
 
-use super::gateway::{BuiltMicroservice, Microservice};
+use super::gateway::{BuiltMicroservice, Microservice, Refusal};
 
 /// What rs-admin-instance knows: the accounts and the projects.
 pub struct Instance {
@@ -45,6 +46,14 @@ pub fn microservice(instance: Instance) -> BuiltMicroservice {
             "TenantController",
             tenants,
         )
+        .endpoint(
+            Method::GET,
+            "/projects/{project_name}",
+            Role::Public,
+            "retrieve the project project_name",
+            "ProjectController",
+            project,
+        )
         .with_state(Arc::new(instance))
 }
 
@@ -57,4 +66,31 @@ async fn accounts(State(instance): State<Arc<Instance>>) -> Json<Vec<String>> {
 /// microservice serves every project.
 async fn tenants(State(instance): State<Arc<Instance>>) -> Json<BTreeSet<String>> {
     Json(instance.projects.clone())
+}
+
+/// `GET /projects/{project_name}`: the project, as REGARDS' `Project`, public and accessible,
+/// with the one link any caller may follow. Anonymous callers ask for it before they log in.
+async fn project(
+    State(instance): State<Arc<Instance>>,
+    Path(name): Path<String>,
+) -> Result<Json<Value>, Refusal> {
+    let id = instance
+        .projects
+        .iter()
+        .position(|project| *project == name)
+        .ok_or(Refusal(StatusCode::NOT_FOUND, "No such project"))?;
+    let project = json!({
+        "id": id + 1,
+        "name": name,
+        "label": name,
+        "description": format!("The demo's {name}"),
+        "isPublic": true,
+        "isAccessible": true,
+        "isDeleted": false,
+        "crs": "WGS_84",
+        "isPoleToBeManaged": false,
+    });
+    let links =
+        [json!({ "rel": "self", "href": format!("/api/v1/rs-admin-instance/projects/{name}") })];
+    Ok(Json(json!({ "content": project, "links": links })))
 }

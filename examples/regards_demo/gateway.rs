@@ -122,8 +122,8 @@ pub fn gateway(
         .fold(Router::new(), Router::merge)
         // Anonymous requests naming a project (`scope`) are served as its PUBLIC user.
         .layer(BearerAuthLayer::new(verifier).allow_public());
-    public
-        .merge(protected)
+    // REGARDS' `-public` aliases lead to the same routes, under the same checks.
+    super::public_aliases::with_public_aliases(public.merge(protected))
         // Each layer wraps the ones before it. CORS is outermost: preflights are answered
         // without a token, and every answer, even a refusal, carries the CORS headers.
         .layer(TimeoutLayer::with_status_code(

@@ -41,6 +41,7 @@
 //! `amqp://guest:guest@127.0.0.1:5672`), rs-admin's events go through RabbitMQ as REGARDS'
 //! do, and every service follows them with `regards_auth::managed::amqp::EventListener`.
 
+mod access_project;
 pub mod admin;
 mod admin_instance;
 pub mod authentication;
@@ -49,6 +50,7 @@ mod config;
 mod events;
 mod gateway;
 pub mod notifier;
+mod public_aliases;
 
 use std::sync::Arc;
 
@@ -119,7 +121,8 @@ pub fn app(config: DemoConfig) -> Router {
 pub struct Demo {
     /// The gateway and everything behind it.
     pub router: Router,
-    /// rs-notifier's, rs-admin's, rs-catalog's and rs-admin-instance's managed access.
+    /// rs-notifier's, rs-admin's, rs-catalog's, rs-admin-instance's and rs-access-project's
+    /// managed access.
     pub services: Vec<ManagedAccess>,
     /// Their RabbitMQ listeners, when the demo has a broker.
     pub listeners: Vec<EventListener>,
@@ -165,6 +168,7 @@ pub fn demo(config: DemoConfig, events: RightsEvents) -> Demo {
         admin::microservice(rights),
         catalog::microservice(),
         admin_instance::microservice(instance),
+        access_project::microservice(),
     ];
     let mut services = Vec::new();
     let mut listeners = Vec::new();

@@ -7,6 +7,7 @@ pub mod rights;
 
 mod resources;
 mod roles;
+mod ui;
 mod users;
 mod wire;
 
@@ -26,7 +27,8 @@ use rights::{Caller, Changes, ProjectRights, RightsError};
 /// rs-admin's endpoints, with REGARDS' default role for each.
 pub fn microservice(service: std::sync::Arc<RightsService>) -> BuiltMicroservice {
     const RESOURCES: &str = "/resources/microservices/{microservicename}";
-    Microservice::new("rs-admin")
+    // What REGARDS' web client needs besides (`ui`), then the rest.
+    ui::endpoints(Microservice::new("rs-admin"))
         .endpoint(
             Method::GET,
             "/users/myuser",

@@ -122,7 +122,7 @@ pub async fn controller_resources(
 }
 
 /// Spring's `page` (from 0) and `size` query parameters, with its defaults and bounds.
-fn page_request(query: &str) -> Result<(usize, usize), Refusal> {
+pub(super) fn page_request(query: &str) -> Result<(usize, usize), Refusal> {
     let mut number = 0;
     let mut size = DEFAULT_PAGE_SIZE;
     for (name, value) in form_urlencoded::parse(query.as_bytes()) {

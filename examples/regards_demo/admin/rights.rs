@@ -112,6 +112,13 @@ pub struct Role {
     permissions: BTreeSet<u64>,
 }
 
+impl Role {
+    /// Whether the role may call the resource `id`.
+    pub fn holds(&self, id: u64) -> bool {
+        self.permissions.contains(&id)
+    }
+}
+
 /// Who asks, as REGARDS' `RoleService` sees the caller's role.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Caller<'a> {
@@ -265,6 +272,16 @@ impl ProjectRights {
     /// The resource `id`.
     pub fn resource(&self, id: u64) -> Option<&Resource> {
         self.resources.get(&id)
+    }
+
+    /// Every role, by name.
+    pub fn roles(&self) -> impl Iterator<Item = &Role> {
+        self.roles.values()
+    }
+
+    /// Every registered resource, by id.
+    pub fn resources(&self) -> impl Iterator<Item = &Resource> {
+        self.resources.values()
     }
 
     /// The roles `caller` may manage, by name, INSTANCE_ADMIN never included (`GET /roles`).

@@ -33,9 +33,9 @@ pub fn role_json(rights: &ProjectRights, role: &Role) -> Value {
     if let Some(parent) = parent {
         object.insert("parentRole".into(), role_json(rights, parent));
     }
-    if let Some(addresses) = &role.authorized_addresses {
-        object.insert("authorizedAddresses".into(), json!(addresses));
-    }
+    // rs-admin reads a role saved without addresses back from its database as an empty list.
+    let addresses = role.authorized_addresses.as_deref().unwrap_or_default();
+    object.insert("authorizedAddresses".into(), json!(addresses));
     object.insert("isDefault".into(), role.is_default.into());
     object.insert("isNative".into(), role.is_native.into());
     Value::Object(object)
