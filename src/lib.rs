@@ -51,6 +51,7 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod bearer;
+mod bytes;
 mod cache;
 mod claims;
 #[cfg(feature = "client")]
@@ -73,7 +74,9 @@ mod role;
 mod verify;
 
 pub use bearer::{BearerAuth, BearerAuthLayer};
-pub use claims::{BearerToken, Claims, MAX_TOKEN_LEN, PUBLIC_EMAIL, PUBLIC_SUBJECT};
+pub use claims::{
+    AdditionalClaims, BearerToken, ClaimValue, Claims, MAX_TOKEN_LEN, PUBLIC_EMAIL, PUBLIC_SUBJECT,
+};
 pub use error::AuthError;
 pub use future::ResponseFuture;
 pub use guard::{RequireRole, RequireRoleLayer};

@@ -1,0 +1,574 @@
+//! The claims of a token, read in one pass over their JSON text: REGARDS' members straight into
+//! their fields, every other member kept as its exact JSON text.
+//!
+//! It accepts and refuses exactly what the strict serde_json decoding of the claims
+//! (`super::serde`, kept as the reference) does: one JSON object (RFC 8259) with only whitespace
+//! around it; member names unique once unescaped; strings of UTF-8 without control characters
+//! or lone surrogate escapes; numbers within the range of a double; containers nested at most
+//! [`MAX_DEPTH`] deep, the claims object included. A property test (below) and the `claims`
+//! fuzz target hold the two to the same verdicts and the same identities.
+//!
+//! Numbers: a date written as a whole number within `u64` (what REGARDS writes) and any number
+//! written as an integer of at most 300 digits are read here; any other form (a fraction, an
+//! exponent, a longer integer) is handed to serde_json's own number parser, so that the rounding
+//! and the range are serde_json's to the last bit.
+
+use std::borrow::Cow;
+
+use super::{Additional, ClaimsSet};
+use crate::AuthError;
+use crate::bytes::{first_flagged, first_string_stop, word_at};
+use crate::json::NumericDate;
+use crate::role::Role;
+
+/// How deep containers may nest, the claims object counting as the first level (a claim's value
+/// may hold 126 nested arrays or objects): serde_json's recursion limit, which the reference
+/// decoding applies.
+pub(crate) const MAX_DEPTH: usize = 127;
+
+/// Integers of at most this many digits are within the range of a double (< 10^308), whatever
+/// they are: no need to ask serde_json.
+const SURELY_FINITE_DIGITS: usize = 300;
+
+const INVALID: AuthError = AuthError::InvalidClaims;
+
+type Read<T> = Result<T, AuthError>;
+
+/// Reads a claims set: REGARDS' members (required, typed, each at most once) and the others.
+/// Its strings borrow from `json` unless they have escapes.
+pub(crate) fn read_claims(json: &[u8]) -> Read<ClaimsSet<'_>> {
+    // JSON text is UTF-8: checked once for the whole text, so that any slice of it is a `str`.
+    let text = std::str::from_utf8(json).map_err(|_| INVALID)?;
+    let mut reader = Reader::new(text);
+    reader.skip_whitespace();
+    let claims = reader.claims()?;
+    reader.skip_whitespace();
+    if reader.pos != json.len() {
+        return Err(INVALID);
+    }
+    Ok(claims)
+}
+
+/// The strings of a JSON array of strings (an `aud` claim), `None` when it is anything else.
+pub(crate) fn string_array(json: &str) -> Option<Vec<Cow<'_, str>>> {
+    let mut reader = Reader::new(json);
+    let strings = reader.string_array().ok()?;
+    (reader.pos == json.len()).then_some(strings)
+}
+
+struct Reader<'a> {
+    text: &'a str,
+    bytes: &'a [u8],
+    pos: usize,
+}
+
+/// The members read so far. Optional members are `Option<Option<_>>`: seen (for duplicates),
+/// and `null` or not.
+#[derive(Default)]
+struct Members<'a> {
+    sub: Option<Cow<'a, str>>,
+    email: Option<Cow<'a, str>>,
+    role: Option<Cow<'a, str>>,
+    tenant: Option<Cow<'a, str>>,
+    exp: Option<u64>,
+    nbf: Option<Option<u64>>,
+    access_groups: Option<Option<Vec<String>>>,
+    /// Every other member, `null` ones included until the end (a repeated name is refused).
+    additional: Vec<Additional<'a>>,
+    has_null: bool,
+}
+
+/// A JSON number as written, and its value when it is a whole number within `u64`.
+struct Number<'a> {
+    text: &'a str,
+    whole: Option<u64>,
+    /// No fraction and no exponent.
+    integer: bool,
+}
+
+fn set_once<T>(slot: &mut Option<T>, value: T) -> Read<()> {
+    if slot.is_some() {
+        return Err(INVALID);
+    }
+    *slot = Some(value);
+    Ok(())
+}
+
+fn required(text: Option<Cow<'_, str>>) -> Read<Cow<'_, str>> {
+    text.filter(|text| !text.is_empty()).ok_or(INVALID)
+}
+
+impl<'a> Members<'a> {
+    fn finish(self) -> Read<ClaimsSet<'a>> {
+        let mut additional = self.additional;
+        if has_duplicate_names(&additional) {
+            return Err(INVALID);
+        }
+        if self.has_null {
+            additional.retain(|claim| !claim.is_null());
+        }
+        let role = self.role.ok_or(INVALID)?;
+        if !Role::is_role_name(&role) {
+            return Err(INVALID);
+        }
+        Ok(ClaimsSet {
+            sub: required(self.sub)?,
+            email: required(self.email)?,
+            role: Role::from_name(&role),
+            tenant: required(self.tenant)?,
+            access_groups: self.access_groups.flatten().unwrap_or_default(),
+            exp: self.exp.ok_or(INVALID)?,
+            nbf: self.nbf.flatten(),
+            additional,
+        })
+    }
+}
+
+/// Whether two additional claims have the same name: pairwise for a few, sorted for many.
+fn has_duplicate_names(claims: &[Additional<'_>]) -> bool {
+    if claims.len() <= 16 {
+        return claims
+            .iter()
+            .enumerate()
+            .any(|(i, claim)| claims[..i].iter().any(|other| other.name == claim.name));
+    }
+    let mut names: Vec<&str> = claims.iter().map(|claim| &*claim.name).collect();
+    names.sort_unstable();
+    names.windows(2).any(|pair| pair[0] == pair[1])
+}
+
+impl<'a> Reader<'a> {
+    fn new(text: &'a str) -> Self {
+        Reader {
+            text,
+            bytes: text.as_bytes(),
+            pos: 0,
+        }
+    }
+
+    fn peek(&self) -> Option<u8> {
+        self.bytes.get(self.pos).copied()
+    }
+
+    /// The next byte, moved past.
+    fn next_byte(&mut self) -> Option<u8> {
+        let byte = self.peek();
+        self.pos += usize::from(byte.is_some());
+        byte
+    }
+
+    /// Moves past `byte` if it comes next.
+    fn eat(&mut self, byte: u8) -> bool {
+        let next = self.peek() == Some(byte);
+        self.pos += usize::from(next);
+        next
+    }
+
+    fn expect(&mut self, byte: u8) -> Read<()> {
+        if self.eat(byte) { Ok(()) } else { Err(INVALID) }
+    }
+
+    /// Moves past `word` (`true`, `false`, `null`) if it comes next.
+    fn eat_word(&mut self, word: &[u8]) -> bool {
+        let next = self.bytes[self.pos..].starts_with(word);
+        if next {
+            self.pos += word.len();
+        }
+        next
+    }
+
+    /// RFC 8259's whitespace: space, tab, line feed, carriage return.
+    fn skip_whitespace(&mut self) {
+        while let Some(b' ' | b'\t' | b'\n' | b'\r') = self.peek() {
+            self.pos += 1;
+        }
+    }
+
+    /// The claims object, from its `{` to its `}`.
+    fn claims(&mut self) -> Read<ClaimsSet<'a>> {
+        self.expect(b'{')?;
+        self.skip_whitespace();
+        let mut members = Members::default();
+        if !self.eat(b'}') {
+            loop {
+                let name = self.string()?;
+                self.skip_whitespace();
+                self.expect(b':')?;
+                self.skip_whitespace();
+                self.member(name, &mut members)?;
+                self.skip_whitespace();
+                match self.next_byte() {
+                    Some(b',') => self.skip_whitespace(),
+                    Some(b'}') => break,
+                    _ => return Err(INVALID),
+                }
+            }
+        }
+        members.finish()
+    }
+
+    /// The value of the member `name`, into its field.
+    fn member(&mut self, name: Cow<'a, str>, members: &mut Members<'a>) -> Read<()> {
+        match &*name {
+            "sub" => {
+                let sub = self.string()?;
+                set_once(&mut members.sub, sub)
+            }
+            "email" => {
+                let email = self.string()?;
+                set_once(&mut members.email, email)
+            }
+            "role" => {
+                let role = self.string()?;
+                set_once(&mut members.role, role)
+            }
+            "tenant" => {
+                let tenant = self.string()?;
+                set_once(&mut members.tenant, tenant)
+            }
+            "exp" => {
+                let exp = self.date::<false>()?;
+                set_once(&mut members.exp, exp)
+            }
+            "nbf" => {
+                let nbf = if self.eat_word(b"null") {
+                    None
+                } else {
+                    Some(self.date::<true>()?)
+                };
+                set_once(&mut members.nbf, nbf)
+            }
+            "accessGroups" => {
+                let groups = if self.eat_word(b"null") {
+                    None
+                } else {
+                    let groups = self.string_array()?;
+                    Some(groups.into_iter().map(Cow::into_owned).collect())
+                };
+                set_once(&mut members.access_groups, groups)
+            }
+            _ => {
+                let start = self.pos;
+                let string = if self.peek() == Some(b'"') {
+                    Some(self.string()?)
+                } else {
+                    self.skip_value(1)?;
+                    None
+                };
+                let claim = Additional {
+                    name,
+                    json: Cow::Borrowed(&self.text[start..self.pos]),
+                    string,
+                };
+                members.has_null |= claim.is_null();
+                members.additional.push(claim);
+                Ok(())
+            }
+        }
+    }
+
+    /// A NumericDate (see [`NumericDate`]): a whole number within `u64` is read here, any other
+    /// form by serde_json, as the reference decoding reads it.
+    fn date<const ROUND_UP: bool>(&mut self) -> Read<u64> {
+        // What REGARDS writes, read on the spot: one to nineteen digits, no leading zero, then
+        // the end of the number.
+        let start = self.pos;
+        let mut seconds = 0u64;
+        while let Some(digit @ b'0'..=b'9') = self.peek() {
+            seconds = seconds
+                .wrapping_mul(10)
+                .wrapping_add(u64::from(digit - b'0'));
+            self.pos += 1;
+        }
+        let digits = self.pos - start;
+        let plain = matches!(digits, 1..=19)
+            && (digits == 1 || self.bytes[start] != b'0')
+            && !matches!(self.peek(), Some(b'.' | b'e' | b'E'));
+        if plain {
+            return Ok(seconds);
+        }
+        self.pos = start;
+        if !matches!(self.peek(), Some(b'-' | b'0'..=b'9')) {
+            return Err(INVALID);
+        }
+        let number = self.number()?;
+        match number.whole {
+            Some(seconds) => Ok(seconds),
+            None => serde_json::from_str::<NumericDate<ROUND_UP>>(number.text)
+                .map(|date| date.0)
+                .map_err(|_| INVALID),
+        }
+    }
+
+    /// `[` strings `]`.
+    fn string_array(&mut self) -> Read<Vec<Cow<'a, str>>> {
+        self.expect(b'[')?;
+        self.skip_whitespace();
+        let mut strings = Vec::new();
+        if self.eat(b']') {
+            return Ok(strings);
+        }
+        loop {
+            strings.push(self.string()?);
+            self.skip_whitespace();
+            match self.next_byte() {
+                Some(b',') => self.skip_whitespace(),
+                Some(b']') => return Ok(strings),
+                _ => return Err(INVALID),
+            }
+        }
+    }
+
+    /// A string's value: borrowed from the text when it has no escapes.
+    #[inline]
+    fn string(&mut self) -> Read<Cow<'a, str>> {
+        let (raw, escaped) = self.scan_string()?;
+        if escaped {
+            unescape(raw).map(Cow::Owned)
+        } else {
+            Ok(Cow::Borrowed(raw))
+        }
+    }
+
+    /// Checks a string, from its opening quote to its closing one, and returns what lies
+    /// between them, and whether that has escapes.
+    #[inline(always)]
+    fn scan_string(&mut self) -> Read<(&'a str, bool)> {
+        self.expect(b'"')?;
+        let start = self.pos;
+        let mut escaped = false;
+        loop {
+            self.pos = plain_text_end(self.bytes, self.pos);
+            match self.next_byte() {
+                Some(b'"') => return Ok((&self.text[start..self.pos - 1], escaped)),
+                Some(b'\\') => {
+                    self.escape()?;
+                    escaped = true;
+                }
+                // A control character (RFC 8259 §7: they must be escaped), or the end.
+                _ => return Err(INVALID),
+            }
+        }
+    }
+
+    /// The character an escape stands for, its backslash read.
+    fn escape(&mut self) -> Read<char> {
+        Ok(match self.next_byte() {
+            Some(b'"') => '"',
+            Some(b'\\') => '\\',
+            Some(b'/') => '/',
+            Some(b'b') => '\u{8}',
+            Some(b'f') => '\u{c}',
+            Some(b'n') => '\n',
+            Some(b'r') => '\r',
+            Some(b't') => '\t',
+            Some(b'u') => return self.unicode_escape(),
+            _ => return Err(INVALID),
+        })
+    }
+
+    /// `\uXXXX`, its `\u` read: a character of the Basic Multilingual Plane, or a UTF-16
+    /// surrogate pair written as two escapes. A lone surrogate is refused.
+    fn unicode_escape(&mut self) -> Read<char> {
+        let unit = self.hex4()?;
+        let code = match unit {
+            0xD800..=0xDBFF => {
+                if !self.eat_word(b"\\u") {
+                    return Err(INVALID);
+                }
+                let low = self.hex4()?;
+                if !(0xDC00..=0xDFFF).contains(&low) {
+                    return Err(INVALID);
+                }
+                0x1_0000 + ((unit - 0xD800) << 10) + (low - 0xDC00)
+            }
+            _ => unit,
+        };
+        // A low surrogate alone is no character.
+        char::from_u32(code).ok_or(INVALID)
+    }
+
+    fn hex4(&mut self) -> Read<u32> {
+        let digits = self.bytes.get(self.pos..self.pos + 4).ok_or(INVALID)?;
+        self.pos += 4;
+        digits.iter().try_fold(0, |code, &digit| {
+            let value = char::from(digit).to_digit(16).ok_or(INVALID)?;
+            Ok(code << 4 | value)
+        })
+    }
+
+    /// A number (RFC 8259 §6): `-`, no leading zero, a fraction and an exponent each with
+    /// digits.
+    fn number(&mut self) -> Read<Number<'a>> {
+        let start = self.pos;
+        let negative = self.eat(b'-');
+        let integer_start = self.pos;
+        self.digits()?;
+        let digits = &self.bytes[integer_start..self.pos];
+        if digits.len() > 1 && digits[0] == b'0' {
+            return Err(INVALID);
+        }
+        // Nineteen digits never overflow a `u64`; more may.
+        let whole = if digits.len() <= 19 {
+            Some(
+                digits
+                    .iter()
+                    .fold(0, |n, &digit| n * 10 + u64::from(digit - b'0')),
+            )
+        } else {
+            digits.iter().try_fold(0u64, |n, &digit| {
+                n.checked_mul(10)?.checked_add(u64::from(digit - b'0'))
+            })
+        };
+        let mut integer = true;
+        if self.eat(b'.') {
+            self.digits()?;
+            integer = false;
+        }
+        if let Some(b'e' | b'E') = self.peek() {
+            self.pos += 1;
+            if let Some(b'+' | b'-') = self.peek() {
+                self.pos += 1;
+            }
+            self.digits()?;
+            integer = false;
+        }
+        Ok(Number {
+            text: &self.text[start..self.pos],
+            whole: whole.filter(|_| integer && !negative),
+            integer,
+        })
+    }
+
+    /// One digit or more.
+    fn digits(&mut self) -> Read<()> {
+        let start = self.pos;
+        while let Some(b'0'..=b'9') = self.peek() {
+            self.pos += 1;
+        }
+        if self.pos == start {
+            Err(INVALID)
+        } else {
+            Ok(())
+        }
+    }
+
+    /// Reads past one value, checking it, its containers opening below `depth` levels already
+    /// open; without recursion (one bit per open container says whether it is an object).
+    fn skip_value(&mut self, depth: usize) -> Read<()> {
+        let mut objects: u128 = 0;
+        let mut open = 0;
+        loop {
+            // A value starts here.
+            match self.peek() {
+                Some(opening @ (b'{' | b'[')) => {
+                    self.pos += 1;
+                    if depth + open == MAX_DEPTH {
+                        return Err(INVALID);
+                    }
+                    open += 1;
+                    objects = objects << 1 | u128::from(opening == b'{');
+                    self.skip_whitespace();
+                    let closing = if opening == b'{' { b'}' } else { b']' };
+                    if !self.eat(closing) {
+                        if opening == b'{' {
+                            self.member_name()?;
+                        }
+                        continue;
+                    }
+                    open -= 1;
+                    objects >>= 1;
+                }
+                Some(b'"') => {
+                    self.scan_string()?;
+                }
+                Some(b'-' | b'0'..=b'9') => {
+                    let number = self.number()?;
+                    check_range(&number)?;
+                }
+                Some(b't') if self.eat_word(b"true") => {}
+                Some(b'f') if self.eat_word(b"false") => {}
+                Some(b'n') if self.eat_word(b"null") => {}
+                _ => return Err(INVALID),
+            }
+            // After a value: the containers it ends, then the next element.
+            loop {
+                if open == 0 {
+                    return Ok(());
+                }
+                self.skip_whitespace();
+                let in_object = objects & 1 == 1;
+                match self.next_byte() {
+                    Some(b',') => {
+                        self.skip_whitespace();
+                        if in_object {
+                            self.member_name()?;
+                        }
+                        break;
+                    }
+                    Some(b'}') if in_object => {}
+                    Some(b']') if !in_object => {}
+                    _ => return Err(INVALID),
+                }
+                open -= 1;
+                objects >>= 1;
+            }
+        }
+    }
+
+    /// A member name and its colon, inside a skipped object.
+    fn member_name(&mut self) -> Read<()> {
+        self.scan_string()?;
+        self.skip_whitespace();
+        self.expect(b':')?;
+        self.skip_whitespace();
+        Ok(())
+    }
+}
+
+/// Where the plain text of a string that goes on at `from` ends: the next quote, backslash or
+/// control character (UTF-8 was checked already), found eight bytes at a time, as strings are
+/// most of the claims; the end of `bytes` if there is none.
+#[inline(always)]
+fn plain_text_end(bytes: &[u8], from: usize) -> usize {
+    let mut at = from;
+    while let Some(word) = word_at(bytes, at) {
+        let stops = first_string_stop(word);
+        if stops != 0 {
+            return at + first_flagged(stops);
+        }
+        at += 8;
+    }
+    while let Some(&byte) = bytes.get(at) {
+        if byte == b'"' || byte == b'\\' || byte < 0x20 {
+            break;
+        }
+        at += 1;
+    }
+    at
+}
+
+/// Refuses a number no double holds (`1e400`), as serde_json does: integers short enough are
+/// surely finite, the others are asked to serde_json's own parser.
+fn check_range(number: &Number<'_>) -> Read<()> {
+    let digits = number.text.trim_start_matches('-').len();
+    if number.integer && digits <= SURELY_FINITE_DIGITS {
+        return Ok(());
+    }
+    serde_json::from_str::<f64>(number.text)
+        .map(drop)
+        .map_err(|_| INVALID)
+}
+
+/// The value of a string whose text (between the quotes) was checked and has escapes.
+fn unescape(raw: &str) -> Read<String> {
+    let mut value = String::with_capacity(raw.len());
+    let mut reader = Reader::new(raw);
+    while let Some(backslash) = raw[reader.pos..].find('\\') {
+        value.push_str(&raw[reader.pos..reader.pos + backslash]);
+        reader.pos += backslash + 1;
+        value.push(reader.escape()?);
+    }
+    value.push_str(&raw[reader.pos..]);
+    Ok(value)
+}
