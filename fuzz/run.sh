@@ -5,15 +5,17 @@
 #
 # cargo-fuzz builds with nightly-only flags (-Zsanitizer=address); RUSTC_BOOTSTRAP=1 lets the
 # stable compiler accept them. New corpus entries go to fuzz/corpus/<target> (not committed);
-# the committed seeds are read from fuzz/seeds/<target>. Exits non-zero on the first crash,
-# leaving the input in fuzz/artifacts/<target>/.
+# the committed seeds are read from fuzz/seeds/<target>; the `claims` target also starts from the
+# conformance suite's claims sets (tests/fixtures/claims_corpus.txt) and a JSON dictionary
+# (claims.dict). Exits non-zero on the first crash or difference, leaving the input in
+# fuzz/artifacts/<target>/.
 set -euo pipefail
 cd "$(dirname "$0")"
 seconds="${1:-15}"
 shift || true
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
-  targets=(bearer signed)
+  targets=(bearer signed claims)
 fi
 
 if ! cargo fuzz --version >/dev/null 2>&1; then
@@ -23,10 +25,21 @@ fi
 export RUSTC_BOOTSTRAP=1
 for target in "${targets[@]}"; do
   mkdir -p "corpus/$target"
+  options=()
+  if [ "$target" = claims ]; then
+    # One file per claims set of the conformance corpus (standard base64, one per line).
+    n=0
+    while IFS= read -r line; do
+      case "$line" in '' | '#'*) continue ;; esac
+      printf '%s' "$line" | base64 -d >"corpus/claims/conformance-$n"
+      n=$((n + 1))
+    done <../tests/fixtures/claims_corpus.txt
+    options+=(-dict=claims.dict)
+  fi
   echo "fuzzing $target for ${seconds}s"
   log="$(mktemp)"
   if ! cargo fuzz run "$target" "corpus/$target" "seeds/$target" -- \
-    -max_total_time="$seconds" -print_final_stats=1 >"$log" 2>&1; then
+    -max_total_time="$seconds" -print_final_stats=1 "${options[@]}" >"$log" 2>&1; then
     tail -n 80 "$log"
     echo "fuzz target $target failed: see the input saved in fuzz/artifacts/$target/" >&2
     exit 1

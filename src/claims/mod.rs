@@ -17,6 +17,8 @@ use triomphe::{Arc, HeaderSlice};
 pub(crate) use self::additional::Additional;
 use self::additional::Entry;
 pub use self::additional::{AdditionalClaims, ClaimValue};
+#[cfg(fuzzing)]
+pub(crate) use self::read::disagreement;
 pub(crate) use self::read::{read_claims, string_array};
 use self::serde::Field;
 #[cfg(any(test, fuzzing))]

@@ -463,7 +463,7 @@ impl<'a> Reader<'a> {
             match self.peek() {
                 Some(opening @ (b'{' | b'[')) => {
                     self.pos += 1;
-                    if depth + open == MAX_DEPTH {
+                    if depth + open >= MAX_DEPTH {
                         return Err(INVALID);
                     }
                     open += 1;
@@ -571,4 +571,497 @@ fn unescape(raw: &str) -> Read<String> {
     }
     value.push_str(&raw[reader.pos..]);
     Ok(value)
+}
+
+/// What the reader and the reference decoding (serde_json, `super::serde`) disagree on for
+/// `json`, if anything: the verdict, or the identity (the typed fields; each additional
+/// claim's name, its exact text as serde_json's `RawValue` delimits it, its value as
+/// serde_json reads it, and a string's value).
+#[cfg(any(test, fuzzing))]
+pub(crate) fn disagreement(json: &[u8]) -> Option<String> {
+    use std::collections::HashMap;
+
+    use serde_json::Value;
+    use serde_json::value::RawValue;
+
+    let read = read_claims(json).map(|set| set.into_claims(""));
+    let reference = super::decode_claims(json).map(|set| set.into_claims(""));
+    let (read, reference) = match (read, reference) {
+        (Err(_), Err(_)) => return None,
+        (Ok(read), Ok(reference)) => (read, reference),
+        (read, reference) => {
+            return Some(format!(
+                "verdicts differ: reader {:?}, serde_json {:?}",
+                read.map(|_| "accepted"),
+                reference.map(|_| "accepted")
+            ));
+        }
+    };
+    let typed = |claims: &super::Claims| {
+        format!(
+            "{:?}",
+            (
+                claims.sub(),
+                claims.email(),
+                claims.role(),
+                claims.tenant(),
+                claims.access_groups(),
+                claims.exp(),
+                claims.not_before()
+            )
+        )
+    };
+    if typed(&read) != typed(&reference) {
+        return Some(format!(
+            "typed fields differ: reader {}, serde_json {}",
+            typed(&read),
+            typed(&reference)
+        ));
+    }
+    let mut read_names: Vec<&str> = read.additional_claims().names().collect();
+    let mut reference_names: Vec<&str> = reference.additional_claims().names().collect();
+    read_names.sort_unstable();
+    reference_names.sort_unstable();
+    if read_names != reference_names {
+        return Some(format!(
+            "additional claims differ: reader {read_names:?}, serde_json {reference_names:?}"
+        ));
+    }
+    // Accepted by both: the text is a JSON object without duplicate members.
+    let texts: HashMap<String, Box<RawValue>> =
+        serde_json::from_slice(json).expect("an accepted claims set is a JSON object");
+    let values: HashMap<String, Value> =
+        serde_json::from_slice(json).expect("an accepted claims set is a JSON object");
+    for (name, value) in read.additional_claims().iter() {
+        let exact = texts[name].get();
+        let expected = &values[name];
+        let read_value: Value = value.deserialize().expect("a kept claim is JSON");
+        if value.json() != exact || read_value != *expected || value.as_str() != expected.as_str() {
+            return Some(format!(
+                "claim {name:?}: reader {value} ({read_value}), serde_json {exact} ({expected})"
+            ));
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use base64::Engine;
+    use base64::engine::general_purpose::STANDARD;
+    use proptest::prelude::*;
+    use proptest::test_runner::Config;
+
+    use super::*;
+
+    const REGARDS: &str = r#"{"tenant":"project1","role":"ADMIN","sub":"jane@regards.fr","email":"jane@regards.fr","exp":4102444800}"#;
+
+    /// The claims sets of the conformance suite that reach the reader (signed correctly).
+    fn conformance_corpus() -> Vec<Vec<u8>> {
+        include_str!("../../tests/fixtures/claims_corpus.txt")
+            .lines()
+            .filter(|line| !line.starts_with('#') && !line.is_empty())
+            .map(|line| STANDARD.decode(line).expect("the corpus is base64"))
+            .collect()
+    }
+
+    /// REGARDS' claims with `member` added at the end.
+    fn regards_with(member: &str) -> String {
+        format!("{},{member}}}", &REGARDS[..REGARDS.len() - 1])
+    }
+
+    fn read(json: &str) -> Result<crate::Claims, AuthError> {
+        if let Some(difference) = disagreement(json.as_bytes()) {
+            panic!("{difference}: {json}");
+        }
+        read_claims(json.as_bytes()).map(|set| set.into_claims(""))
+    }
+
+    #[test]
+    fn reader_agrees_with_serde_json_on_the_conformance_corpus() {
+        let corpus = conformance_corpus();
+        assert!(corpus.len() > 150, "{} claims sets", corpus.len());
+        for json in corpus {
+            assert_eq!(
+                disagreement(&json),
+                None,
+                "{}",
+                String::from_utf8_lossy(&json)
+            );
+        }
+    }
+
+    #[test]
+    fn big_integers_keep_every_digit() {
+        for number in [
+            "123456789012345678901234567890",
+            "-9223372036854775809",
+            "18446744073709551616",
+        ] {
+            let claims = read(&regards_with(&format!(r#""big":{number}"#))).unwrap();
+            let big = claims.additional("big").unwrap();
+            assert_eq!(big.json(), number);
+            assert_eq!((big.as_u64(), big.as_i64()), (None, None), "{number}");
+            assert!(big.deserialize::<serde_json::Value>().unwrap().is_f64());
+            let written = serde_json::to_string(&claims).unwrap();
+            assert!(written.contains(&format!(r#""big":{number}"#)), "{written}");
+        }
+    }
+
+    #[test]
+    fn numbers_no_double_holds_are_refused() {
+        let huge_integer = format!("1{}", "0".repeat(400));
+        for number in ["1e400", "-1e400", "1E309", "2e308", &huge_integer] {
+            let json = regards_with(&format!(r#""n":{number}"#));
+            assert_eq!(read(&json).err(), Some(INVALID), "{number}");
+            let nested = regards_with(&format!(r#""n":[{{"m":{number}}}]"#));
+            assert_eq!(read(&nested).err(), Some(INVALID), "{number}");
+        }
+        // At the edge of a double, and below its smallest: kept as written.
+        let longest = format!("9{}", "9".repeat(299));
+        for number in ["1.7976931348623157e308", "1e-400", "0e999", &longest] {
+            let claims = read(&regards_with(&format!(r#""n":{number}"#))).unwrap();
+            assert_eq!(claims.additional("n").unwrap().json(), number);
+        }
+    }
+
+    #[test]
+    fn claims_nest_127_levels_deep_counting_the_claims_object() {
+        let nested = |levels: usize| {
+            let value = format!("{}1{}", "[".repeat(levels), "]".repeat(levels));
+            regards_with(&format!(r#""deep":{value}"#))
+        };
+        assert!(read(&nested(MAX_DEPTH - 1)).is_ok(), "126 levels inside");
+        assert_eq!(read(&nested(MAX_DEPTH)).err(), Some(INVALID));
+        let objects = |levels: usize| {
+            let value = format!("{}1{}", r#"{"a":"#.repeat(levels), "}".repeat(levels));
+            regards_with(&format!(r#""deep":{value}"#))
+        };
+        assert!(read(&objects(MAX_DEPTH - 1)).is_ok());
+        assert_eq!(read(&objects(MAX_DEPTH)).err(), Some(INVALID));
+    }
+
+    #[test]
+    fn numbers_follow_the_json_grammar() {
+        for bad in [
+            "01", "-", "1.", ".5", "+1", "1e", "1e+", "0x1", "1.5.5", "--1", "Infinity",
+        ] {
+            let json = regards_with(&format!(r#""n":{bad}"#));
+            assert_eq!(read(&json).err(), Some(INVALID), "{bad}");
+        }
+        for good in ["0", "-0", "0.5", "-0.0e-0", "1E+2", "12e3"] {
+            let claims = read(&regards_with(&format!(r#""n":{good}"#))).unwrap();
+            assert_eq!(claims.additional("n").unwrap().json(), good);
+        }
+    }
+
+    #[test]
+    fn dates_in_other_forms_are_read_as_serde_json_reads_them() {
+        for (exp, expected) in [
+            ("4102444800", 4_102_444_800),
+            ("4102444800.9", 4_102_444_800),
+            ("4.1024448e9", 4_102_444_800),
+            ("18446744073709551615", u64::MAX),
+            ("-0", 0),
+        ] {
+            let json = REGARDS.replace("4102444800", exp);
+            assert_eq!(read(&json).unwrap().exp(), expected, "{exp}");
+        }
+        for bad in ["18446744073709551616", "-1", "04102444800", "1e20", "\"1\""] {
+            let json = REGARDS.replace("4102444800", bad);
+            assert_eq!(read(&json).err(), Some(INVALID), "{bad}");
+        }
+    }
+
+    #[test]
+    fn strings_are_unescaped_and_checked() {
+        let claims = read(&REGARDS.replace(
+            "jane@regards.fr\",\"exp",
+            "j\\u00e9\\n\\ud83d\\ude00\\\"\\/\",\"exp",
+        ))
+        .unwrap();
+        assert_eq!(claims.email(), "j\u{e9}\n\u{1f600}\"/");
+        for bad in [
+            r#""\ud800""#,
+            r#""\udc00""#,
+            r#""\ud800\u0041""#,
+            r#""\ud800x""#,
+            r#""\x""#,
+            r#""\u12""#,
+            "\"\u{1}\"",
+            "\"a\tb\"",
+        ] {
+            assert_eq!(
+                read(&REGARDS.replace("\"ADMIN\"", bad)).err(),
+                Some(INVALID),
+                "{bad}"
+            );
+            assert_eq!(
+                read(&regards_with(&format!(r#""x":[{bad}]"#))).err(),
+                Some(INVALID)
+            );
+        }
+    }
+
+    #[test]
+    fn an_escaped_string_claim_keeps_its_text_and_its_value() {
+        let claims = read(&regards_with(r#""origin":"\u0075i","aud":["a\"b"]"#)).unwrap();
+        let origin = claims.additional("origin").unwrap();
+        assert_eq!(
+            (origin.json(), origin.as_str()),
+            (r#""\u0075i""#, Some("ui"))
+        );
+        assert_eq!(
+            string_array(claims.additional("aud").unwrap().json()),
+            Some(vec![Cow::Borrowed("a\"b")])
+        );
+    }
+
+    #[test]
+    fn nested_duplicate_names_are_kept_as_written() {
+        // serde_json keeps the last of two equal names inside a value; only the claims' own
+        // names must be unique.
+        let claims = read(&regards_with(r#""x":{"a":1,"a":2}"#)).unwrap();
+        assert_eq!(claims.additional("x").unwrap().json(), r#"{"a":1,"a":2}"#);
+    }
+
+    #[test]
+    fn many_additional_claims_are_checked_for_duplicates() {
+        let members: Vec<String> = (0..40).map(|i| format!(r#""c{i}":{i}"#)).collect();
+        let json = regards_with(&members.join(","));
+        assert_eq!(read(&json).unwrap().additional_claims().len(), 40);
+        assert_eq!(
+            read(&regards_with(&format!("{},\"c7\":0", members.join(",")))).err(),
+            Some(INVALID)
+        );
+    }
+
+    /// Bytes that change what JSON means, and pieces of claims sets.
+    fn splice() -> impl Strategy<Value = Vec<u8>> {
+        let byte = prop_oneof![
+            proptest::sample::select(b"{}[]\":,\\/ \t\n\r0123456789.eE+-tfnulaxbru".to_vec()),
+            proptest::sample::select(vec![0x00, 0x1f, 0x7f, 0x80, 0xc3, 0xa9, 0xed, 0xa0, 0xff]),
+        ]
+        .prop_map(|byte| vec![byte]);
+        let piece = proptest::sample::select(vec![
+            r#""\ud800""#,
+            r#"\ud83d\ude00"#,
+            r#""\u0072ole""#,
+            r#","role":"ADMIN""#,
+            r#","exp":1"#,
+            r#","nbf":null"#,
+            r#","accessGroups":["g"]"#,
+            r#","aud":["rs-notifier",1]"#,
+            r#","x":null"#,
+            r#","x":{"x":[1,{"y":null}]}"#,
+            "1e400",
+            "123456789012345678901234567890",
+            "-0",
+            "4102444800.5",
+            "1.7958e9",
+            "null",
+            "true",
+            "[[[[[[[[",
+            "]]]]]]]]",
+            "\\u00e9",
+            "\\",
+        ])
+        .prop_map(|piece| piece.as_bytes().to_vec());
+        prop_oneof![byte, piece]
+    }
+
+    #[derive(Debug, Clone)]
+    enum Mutation {
+        Insert(usize, Vec<u8>),
+        Delete(usize, usize),
+        Replace(usize, Vec<u8>),
+        Repeat(usize, usize),
+    }
+
+    fn mutation() -> impl Strategy<Value = Mutation> {
+        prop_oneof![
+            (any::<usize>(), splice()).prop_map(|(at, bytes)| Mutation::Insert(at, bytes)),
+            (any::<usize>(), 1usize..12).prop_map(|(at, len)| Mutation::Delete(at, len)),
+            (any::<usize>(), splice()).prop_map(|(at, bytes)| Mutation::Replace(at, bytes)),
+            (any::<usize>(), 1usize..24).prop_map(|(at, len)| Mutation::Repeat(at, len)),
+        ]
+    }
+
+    fn mutate(mut json: Vec<u8>, mutations: &[Mutation]) -> Vec<u8> {
+        for mutation in mutations {
+            let len = json.len();
+            let at = |position: usize| if len == 0 { 0 } else { position % (len + 1) };
+            match mutation {
+                Mutation::Insert(position, bytes) => {
+                    let at = at(*position);
+                    json.splice(at..at, bytes.iter().copied());
+                }
+                Mutation::Delete(position, count) => {
+                    let at = at(*position);
+                    json.drain(at..(at + count).min(len));
+                }
+                Mutation::Replace(position, bytes) => {
+                    let at = at(*position);
+                    let end = (at + bytes.len()).min(len);
+                    json.splice(at..end, bytes.iter().copied());
+                }
+                Mutation::Repeat(position, count) => {
+                    let at = at(*position);
+                    let piece = json[at..(at + count).min(len)].to_vec();
+                    json.splice(at..at, piece);
+                }
+            }
+        }
+        json
+    }
+
+    fn claims_to_mutate() -> impl Strategy<Value = Vec<u8>> {
+        let mut seeds = conformance_corpus();
+        seeds.push(REGARDS.as_bytes().to_vec());
+        seeds.push(
+            regards_with(r#""accessGroups":["g1","g2"],"nbf":1.5,"aud":"a","x":[{"y":-0.5e-3}]"#)
+                .into_bytes(),
+        );
+        proptest::sample::select(seeds)
+    }
+
+    /// JSON whitespace, mostly none.
+    fn whitespace() -> impl Strategy<Value = String> {
+        prop_oneof![4 => Just(String::new()), 1 => "[ \t\n\r]{1,3}"]
+    }
+
+    /// A number in any of JSON's forms, from 0 to far beyond a double.
+    fn number() -> impl Strategy<Value = String> {
+        "-?(0|[1-9][0-9]{0,24}|[1-9][0-9]{300,310})(\\.[0-9]{1,20})?([eE][+-]?[0-9]{1,3})?"
+    }
+
+    /// A string, with escapes of every kind and characters beyond ASCII.
+    fn string() -> impl Strategy<Value = String> {
+        let piece = proptest::sample::select(vec![
+            "a",
+            "ADMIN",
+            "project1",
+            "jane@regards.fr",
+            " ",
+            r"\u00e9",
+            r"\u0000",
+            r"\n",
+            r#"\""#,
+            r"\\",
+            r"\/",
+            r"\t",
+            r"\ud83d\ude00",
+            "\u{e9}",
+            "\u{1f600}",
+            "ROLE_",
+            "SYS_x",
+            r"\u0072ole",
+        ]);
+        proptest::collection::vec(piece, 0..5).prop_map(|pieces| format!("\"{}\"", pieces.concat()))
+    }
+
+    /// Any JSON value, containers nested a little.
+    fn value() -> impl Strategy<Value = String> {
+        let leaf = prop_oneof![
+            number(),
+            string(),
+            proptest::sample::select(vec!["true", "false", "null"]).prop_map(String::from),
+        ];
+        leaf.prop_recursive(3, 16, 4, |inner| {
+            prop_oneof![
+                (proptest::collection::vec((whitespace(), inner.clone()), 0..4)).prop_map(
+                    |items| {
+                        let items: Vec<String> = items.into_iter().map(|(ws, v)| ws + &v).collect();
+                        format!("[{}]", items.join(","))
+                    }
+                ),
+                (proptest::collection::vec((string(), whitespace(), inner), 0..4)).prop_map(
+                    |members| {
+                        let members: Vec<String> = members
+                            .into_iter()
+                            .map(|(name, ws, v)| format!("{name}{ws}:{ws}{v}"))
+                            .collect();
+                        format!("{{{}}}", members.join(","))
+                    }
+                ),
+            ]
+        })
+    }
+
+    /// A member of a claims set: mostly a REGARDS member with a value of its type, sometimes
+    /// anything else.
+    fn member() -> impl Strategy<Value = String> {
+        let date = prop_oneof![
+            3 => "[1-9][0-9]{9}".prop_map(String::from),
+            1 => number(),
+            1 => value(),
+        ];
+        let text = prop_oneof![5 => string(), 1 => value()];
+        let groups = prop_oneof![
+            3 => proptest::collection::vec(string(), 0..3).prop_map(|g| format!("[{}]", g.join(","))),
+            1 => value(),
+        ];
+        prop_oneof![
+            1 => text.clone().prop_map(|v| format!(r#""sub":{v}"#)),
+            1 => text.clone().prop_map(|v| format!(r#""email":{v}"#)),
+            1 => text.clone().prop_map(|v| format!(r#""role":{v}"#)),
+            1 => text.prop_map(|v| format!(r#""tenant":{v}"#)),
+            1 => date.clone().prop_map(|v| format!(r#""exp":{v}"#)),
+            3 => date.prop_map(|v| format!(r#""nbf":{v}"#)),
+            3 => groups.prop_map(|v| format!(r#""accessGroups":{v}"#)),
+            20 => (string(), value()).prop_map(|(name, v)| format!("{name}:{v}")),
+        ]
+    }
+
+    /// Claims sets that are mostly REGARDS': the required members (each sometimes missing),
+    /// a few others, in any order, sometimes twice.
+    fn generated_claims() -> impl Strategy<Value = Vec<u8>> {
+        let required = [
+            r#""sub":"jane@regards.fr""#,
+            r#""email":"jane@regards.fr""#,
+            r#""role":"ADMIN""#,
+            r#""tenant":"project1""#,
+            r#""exp":4102444800"#,
+        ]
+        .map(|member| prop_oneof![9 => Just(Some(member.to_owned())), 1 => Just(None)]);
+        (
+            required,
+            proptest::collection::vec(member(), 0..4),
+            whitespace(),
+            any::<u64>(),
+        )
+            .prop_map(|(required, others, ws, order)| {
+                let mut members: Vec<String> =
+                    required.into_iter().flatten().chain(others).collect();
+                let len = members.len().max(1);
+                members.rotate_left(order as usize % len);
+                format!(
+                    "{ws}{{{ws}{}{ws}}}{ws}",
+                    members.join(&format!("{ws},{ws}"))
+                )
+                .into_bytes()
+            })
+    }
+
+    proptest! {
+        #![proptest_config(Config::with_cases(3000))]
+
+        #[test]
+        fn reader_agrees_with_serde_json_on_generated_claims(json in generated_claims()) {
+            if let Some(difference) = disagreement(&json) {
+                prop_assert!(false, "{}: {}", difference, String::from_utf8_lossy(&json));
+            }
+        }
+
+        #[test]
+        fn reader_agrees_with_serde_json_on_mutated_claims(
+            claims in claims_to_mutate(),
+            mutations in proptest::collection::vec(mutation(), 1..6),
+        ) {
+            let json = mutate(claims, &mutations);
+            if let Some(difference) = disagreement(&json) {
+                prop_assert!(false, "{}: {}", difference, String::from_utf8_lossy(&json));
+            }
+        }
+    }
 }
