@@ -29,9 +29,14 @@ pub(crate) struct Segments<'t> {
 /// non-empty. The payload may hold other dots: base64url decoding refuses them, and the
 /// verifier's syntax check counts them.
 pub(crate) fn split_at_outer_dots(token: &[u8]) -> Option<Segments<'_>> {
-    let first = first_dot(token)?;
-    let last = last_dot(token)?;
-    if first == 0 || last <= first + 1 {
+    split_at(token, first_dot(token)?, last_dot(token)?)
+}
+
+/// The segments around the dots at `first` and `last`, if there are dots there, with a
+/// non-empty header and payload between them.
+pub(crate) fn split_at(token: &[u8], first: usize, last: usize) -> Option<Segments<'_>> {
+    let dots = token.get(first) == Some(&b'.') && token.get(last) == Some(&b'.');
+    if !dots || first == 0 || last <= first + 1 {
         return None;
     }
     Some(Segments {
@@ -242,6 +247,9 @@ mod tests {
         );
         let inner = split_at_outer_dots(b"a.b.c.d").unwrap();
         assert_eq!(inner.payload, b"b.c", "inner dots stay in the payload");
+        assert_eq!(split_at(b"a.b.c.d", 1, 3).unwrap().signature, b"c.d");
+        assert!(split_at(b"a.b.c.d", 2, 5).is_none(), "no dots there");
+        assert!(split_at(b"a.b.c.d", 1, 9).is_none(), "beyond the token");
         for bad in ["abc", "a.b", ".b.c", "a..c", "..", "...", ""] {
             assert!(split_at_outer_dots(bad.as_bytes()).is_none(), "{bad}");
         }

@@ -50,6 +50,9 @@ struct Inner {
     /// The encoded header segments that need no decoding: for each configured algorithm,
     /// `{"alg":"<ALG>"}` (REGARDS') and the two orders of `{"alg":"<ALG>","typ":"JWT"}`.
     known_headers: Vec<(Box<[u8]>, Algorithm)>,
+    /// The length of the shortest token with one of them: a shorter one is judged without
+    /// looking for them.
+    shortest_usual_token: usize,
     leeway: u64,
     audience: Option<String>,
     cache: Option<TokenCache>,
@@ -212,9 +215,15 @@ impl Verifier {
         token: &[u8],
         clock: impl Fn() -> u64 + Copy,
     ) -> Result<Claims, AuthError> {
-        let segments = jws::split_at_outer_dots(token).ok_or(AuthError::MalformedToken)?;
+        let (segments, key) = match self.usual_segments(token) {
+            Some((segments, key)) => (segments, Some(key)),
+            None => {
+                let segments = jws::split_at_outer_dots(token).ok_or(AuthError::MalformedToken)?;
+                (segments, self.known_key(segments.header))
+            }
+        };
         let mut syntax = Syntax::new(token, segments.payload);
-        let key = match self.known_key(segments.header) {
+        let key = match key {
             Some(key) => key,
             None if syntax.is_well_formed() => self.header_key(segments.header)?,
             None => return Err(AuthError::MalformedToken),
@@ -262,6 +271,26 @@ impl Verifier {
         // Only ASCII gets this far (base64url segments, or the syntax scan): this never fails.
         let token = std::str::from_utf8(token).map_err(|_| AuthError::MalformedToken)?;
         Ok(claims.into_claims(token))
+    }
+
+    /// The segments of a token that starts with one of the [`known_headers`] and a dot, and
+    /// ends with a dot and a signature of its key's length, and that key: found where they
+    /// must be, without searching for the dots (the same segments as the search finds, as
+    /// neither a known header nor base64url holds a dot).
+    fn usual_segments<'t>(&self, token: &'t [u8]) -> Option<(jws::Segments<'t>, &VerifyingKey)> {
+        if token.len() < self.inner.shortest_usual_token {
+            return None;
+        }
+        self.inner
+            .known_headers
+            .iter()
+            .find_map(|(header, algorithm)| {
+                let key = self.inner.keys[algorithm.index()].as_ref()?;
+                let signature_len = jws::encoded_len(key.signature_len());
+                let last = token.len().checked_sub(signature_len + 1)?;
+                let segments = jws::split_at(token, header.len(), last)?;
+                (segments.header == &**header).then_some((segments, key))
+            })
     }
 
     /// The key of a header among the [`known_headers`], without decoding it.
@@ -501,15 +530,24 @@ impl VerifierBuilder {
         if keys.iter().all(Option::is_none) {
             return Err(ConfigError::NoKey);
         }
-        let known_headers = Algorithm::ALL
+        let known_headers: Vec<(Box<[u8]>, Algorithm)> = Algorithm::ALL
             .into_iter()
             .filter(|alg| keys[alg.index()].is_some())
             .flat_map(|alg| known_headers(alg).map(|header| (header, alg)))
             .collect();
+        // A header, a dot, a payload of one character at least, a dot, a signature.
+        let shortest_usual_token = (known_headers.iter())
+            .filter_map(|(header, alg)| {
+                let key = keys[alg.index()].as_ref()?;
+                Some(header.len() + 3 + jws::encoded_len(key.signature_len()))
+            })
+            .min()
+            .unwrap_or(usize::MAX);
         Ok(Verifier {
             inner: Arc::new(Inner {
                 keys,
                 known_headers,
+                shortest_usual_token,
                 leeway: self.leeway.unwrap_or(DEFAULT_LEEWAY).as_secs(),
                 audience: self.audience,
                 cache: TokenCache::new(self.cache_entries),
