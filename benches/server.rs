@@ -7,6 +7,8 @@
 //! outer layers (CORS, body limit, request timeout), served with the peer's address
 //! (`ConnectInfo`). The variants differ only in authentication:
 //! - `bare`: no authentication (the request carries the token all the same);
+//! - `pass_through`: layers that do nothing (`tower::layer::util::Identity`) where ours go, and
+//!   the handler extracting nothing: what axum's layering costs by itself, whatever the layers;
 //! - `static`: `BearerAuthLayer::allow_public` + `RequireRoleLayer::at_least(PROJECT_ADMIN)`;
 //! - `cached`: the same with the verified-token cache (`cache(1024)`);
 //! - `managed`: `BearerAuthLayer::allow_public` + REGARDS-managed access (rights read from an
@@ -18,7 +20,8 @@
 //! The authentication's share of a request is `(variant - bare) / variant`, per pass.
 //!
 //! `scripts/load.sh` installs `wrk` if needed and runs this. Knobs: `LOAD_SECONDS` (per run,
-//! 5), `LOAD_CONNECTIONS` (32), `LOAD_THREADS` (wrk's, 1), `LOAD_PASSES` (3).
+//! 5), `LOAD_CONNECTIONS` (32), `LOAD_THREADS` (wrk's, 1), `LOAD_WORKERS` (the server's tokio
+//! worker threads, 1: with wrk's one thread, one core each), `LOAD_PASSES` (3).
 
 mod common;
 
@@ -39,6 +42,7 @@ use regards_auth::{
 };
 use serde_json::{Map, Value, json};
 use tokio::net::TcpListener;
+use tower::layer::util::Identity;
 use tower_http::cors::{Any, CorsLayer};
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::timeout::TimeoutLayer;
@@ -197,6 +201,7 @@ struct Settings {
     seconds: u64,
     connections: u64,
     threads: u64,
+    workers: usize,
     passes: usize,
 }
 
@@ -213,6 +218,7 @@ impl Settings {
             seconds: env("LOAD_SECONDS", 5).min(60),
             connections: env("LOAD_CONNECTIONS", 32).min(256),
             threads: env("LOAD_THREADS", 1).min(8),
+            workers: env("LOAD_WORKERS", 1).min(8) as usize,
             passes: env("LOAD_PASSES", 3).min(9) as usize,
         }
     }
@@ -311,7 +317,93 @@ async fn check(address: SocketAddr, token: &str) -> Result<(), String> {
     }
 }
 
+/// The variants, in the order they are measured.
+const VARIANTS: [&str; 6] = [
+    "bare",
+    "pass_through",
+    "static",
+    "cached",
+    "managed",
+    "managed_cached",
+];
+
+/// The app of a variant, and the managed access it uses (which refreshes in the background for
+/// as long as it lives).
+async fn variant(name: &str) -> (Router, Option<ManagedAccess>) {
+    match name {
+        "bare" => {
+            let routes = Router::new()
+                .route(RULE, put(store_rule_unauthenticated))
+                .with_state(SharedRules::default());
+            (gateway(Router::new().nest(PREFIX, routes)), None)
+        }
+        "pass_through" => {
+            let routes = Router::new()
+                .route(
+                    RULE,
+                    put(store_rule_unauthenticated).route_layer(Identity::new()),
+                )
+                .with_state(SharedRules::default());
+            let app = Router::new().nest(PREFIX, routes).layer(Identity::new());
+            (gateway(app), None)
+        }
+        "static" => (statically_guarded(0), None),
+        "cached" => (statically_guarded(1024), None),
+        "managed" | "managed_cached" => {
+            let (access, routes) = managed_access().await;
+            let cache = if name == "managed" { 0 } else { 1024 };
+            (managed(&access, routes, cache), Some(access))
+        }
+        _ => panic!("no variant {name}: one of {VARIANTS:?}"),
+    }
+}
+
+fn token() -> String {
+    TokenIssuer::new(Algorithm::HS512, common::SECRET)
+        .expect("valid key")
+        .mint("admin@regards.fr", Role::ProjectAdmin, "project1")
+}
+
+fn runtime(workers: usize) -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(workers)
+        .enable_all()
+        .build()
+        .expect("a runtime")
+}
+
+/// `LOAD_SERVE=<variant>`: serves that variant alone (one worker), prints its address and a
+/// wrk script for it, and stops after `LOAD_SERVE_SECONDS` (120, at most 600): what
+/// `scripts/load.sh` counts instructions in under callgrind.
+fn serve_alone(name: &str) {
+    let seconds = std::env::var("LOAD_SERVE_SECONDS")
+        .ok()
+        .and_then(|value| value.parse().ok())
+        .unwrap_or(120u64)
+        .min(600);
+    let token = token();
+    runtime(1).block_on(async {
+        let (app, _access) = variant(name).await;
+        let address = serve(app).await;
+        if let Err(error) = check(address, &token).await {
+            panic!("{name}: {error}");
+        }
+        let script = wrk_script(&token);
+        println!(
+            "serving {name} on {address} {PREFIX}{RULE} script {}",
+            script.display()
+        );
+        use std::io::Write;
+        std::io::stdout().flush().expect("stdout");
+        tokio::time::sleep(Duration::from_secs(seconds)).await;
+        let _ = std::fs::remove_file(&script);
+    });
+}
+
 fn main() {
+    if let Ok(name) = std::env::var("LOAD_SERVE") {
+        return serve_alone(&name);
+    }
     if std::env::var_os("BENCH_PROFILE").is_some()
         || Command::new("wrk").arg("-v").output().is_err()
     {
@@ -319,50 +411,33 @@ fn main() {
         return;
     }
     let settings = Settings::from_env();
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .expect("a runtime");
-    let token = TokenIssuer::new(Algorithm::HS512, common::SECRET)
-        .expect("valid key")
-        .mint("admin@regards.fr", Role::ProjectAdmin, "project1");
+    let runtime = runtime(settings.workers);
+    let token = token();
     // The accesses refresh in the background for as long as they live: kept to the end.
-    let (variants, _accesses) = runtime.block_on(async {
-        let (access, routes) = managed_access().await;
-        let (cached_access, cached_routes) = managed_access().await;
-        let bare = gateway(
-            Router::new().nest(
-                PREFIX,
-                Router::new()
-                    .route(RULE, put(store_rule_unauthenticated))
-                    .with_state(SharedRules::default()),
-            ),
-        );
-        let variants = vec![
-            ("bare", serve(bare).await),
-            ("static", serve(statically_guarded(0)).await),
-            ("cached", serve(statically_guarded(1024)).await),
-            ("managed", serve(managed(&access, routes, 0)).await),
-            (
-                "managed_cached",
-                serve(managed(&cached_access, cached_routes, 1024)).await,
-            ),
-        ];
-        for (name, address) in &variants {
-            if let Err(error) = check(*address, &token).await {
-                panic!("{name}: {error}");
+    let (variants, _accesses): (Vec<(&str, SocketAddr)>, Vec<Option<ManagedAccess>>) = runtime
+        .block_on(async {
+            let mut variants = Vec::new();
+            let mut accesses = Vec::new();
+            for name in VARIANTS {
+                let (app, access) = variant(name).await;
+                let address = serve(app).await;
+                if let Err(error) = check(address, &token).await {
+                    panic!("{name}: {error}");
+                }
+                variants.push((name, address));
+                accesses.push(access);
             }
-        }
-        (variants, (access, cached_access))
-    });
+            (variants, accesses)
+        });
     let script = wrk_script(&token);
     println!(
-        "wrk -t{} -c{} -d{}s, {} passes, against the demo's PUT /rule on 127.0.0.1 \
-         ({} cores shared by the server and wrk)",
+        "wrk -t{} -c{} -d{}s, {} passes, against the demo's PUT /rule on 127.0.0.1 served by {} \
+         tokio worker(s) ({} cores shared by the server and wrk)",
         settings.threads,
         settings.connections,
         settings.seconds,
         settings.passes,
+        settings.workers,
         std::thread::available_parallelism().map_or(0, usize::from)
     );
     let mut runs: Vec<Vec<Run>> = variants.iter().map(|_| Vec::new()).collect();
@@ -406,6 +481,7 @@ fn report(variants: &[(&str, SocketAddr)], runs: &[Vec<Run>]) {
         let share = common::median(shares);
         let (target, verdict) = match *name {
             "bare" => (String::new(), String::new()),
+            "pass_through" => ("(axum's layering alone)".into(), String::new()),
             cached if cached.ends_with("cached") => ("<= 3 %".into(), verdict(share <= 3.0)),
             _ => ("<= 10 %".into(), verdict(share <= 10.0)),
         };
