@@ -5,13 +5,13 @@
 //! (`super::serde`, kept as the reference) does: one JSON object (RFC 8259) with only whitespace
 //! around it; member names unique once unescaped; strings of UTF-8 without control characters
 //! or lone surrogate escapes; numbers within the range of a double; containers nested at most
-//! [`MAX_DEPTH`] deep, the claims object included. A property test (below) and the `claims`
+//! [`MAX_DEPTH`] deep, the claims object included. Property tests (below) and the `claims`
 //! fuzz target hold the two to the same verdicts and the same identities.
 //!
-//! Numbers: a date written as a whole number within `u64` (what REGARDS writes) and any number
-//! written as an integer of at most 300 digits are read here; any other form (a fraction, an
-//! exponent, a longer integer) is handed to serde_json's own number parser, so that the rounding
-//! and the range are serde_json's to the last bit.
+//! Numbers: a date written as a whole number within `u64` (what REGARDS writes) is read here,
+//! and any number written as an integer of at most 300 digits is within range; any other form (a
+//! fraction, an exponent, a longer integer) is handed to serde_json's own number parser, so that
+//! the rounding and the range are serde_json's to the last bit.
 
 use std::borrow::Cow;
 
