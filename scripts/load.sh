@@ -1,29 +1,23 @@
 #!/usr/bin/env bash
-# Load test of the demo REGARDS stack on loopback, with wrk: an unprotected route against
-# protected ones, the same number of connections for the same time each. Bounded in time
-# (DURATION per run, and a hard timeout around every step); stops the server when done.
+# What authentication costs on a real server: the demo's PUT /rule route (bare, static guard,
+# cached, managed access, managed and cached) served by axum on 127.0.0.1 and driven by wrk
+# (see benches/server.rs and BENCHMARKS.md).
 #
-#   scripts/load.sh                       # 10 s per run, 32 connections, 2 wrk threads
-#   DURATION=5s CONNECTIONS=16 scripts/load.sh
+# 1. Timing: every variant in turn, in interleaved passes; requests/s, the server's CPU time per
+#    request, and the authentication's share of it.
+# 2. Instructions (skipped with LOAD_INSTRUCTIONS=0, or without valgrind): each variant alone
+#    under callgrind, one connection; the server's instructions per request (user space,
+#    exact where CPU times on shared cores are not) and the authentication's share of them.
 #
-# Runs, each against the demo stack of `cargo run --release --example regards_demo`:
-#   public     GET /api/v1/rs-catalog/engines/legacy/entities/search, no token, `scope: project1`
-#              (served as the PUBLIC user: the layer runs but verifies nothing)
-#   search+jwt the same route with a valid HS512 token (the cost of verification alone)
-#   myuser+jwt GET /api/v1/rs-admin/users/myuser with the token (REGISTERED_USER route)
-# and prints requests/s of each and their ratios to the public run.
+#   scripts/load.sh                                   # 5 s per run, 32 connections, 3 passes
+#   LOAD_SECONDS=10 LOAD_CONNECTIONS=16 LOAD_PASSES=5 scripts/load.sh
+#   LOAD_COUNT_SECONDS=5 (instruction-count window per variant)
+#
+# Bounded: each run lasts LOAD_SECONDS (at most 60) under a hard timeout, connections are
+# capped at 256, passes at 9; every server stops by itself (after the timing bench, or after
+# LOAD_SERVE_SECONDS under callgrind) and is stopped on exit. Loopback only.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-
-DURATION=${DURATION:-10s}
-CONNECTIONS=${CONNECTIONS:-32}
-THREADS=${THREADS:-2}
-ADDR=${ADDR:-127.0.0.1:18080}
-case "$ADDR" in
-  127.*|localhost:*) ;;
-  *) echo "ADDR must be a loopback address (127.0.0.0/8): $ADDR" >&2; exit 2 ;;
-esac
-HOST="http://$ADDR"
 
 if ! command -v wrk >/dev/null 2>&1; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
@@ -33,59 +27,55 @@ if ! command -v wrk >/dev/null 2>&1; then
     exit 2
   fi
 fi
-command -v curl >/dev/null 2>&1 || { echo "curl is needed: apt-get install curl" >&2; exit 2; }
 
-timeout 900 cargo build --release --quiet --example regards_demo
-REGARDS_DEMO_ADDR="$ADDR" RUST_LOG=warn target/release/examples/regards_demo >/dev/null 2>&1 &
-SERVER=$!
-trap 'kill "$SERVER" 2>/dev/null || true; wait "$SERVER" 2>/dev/null || true' EXIT
+timeout 1800 cargo bench --features managed --bench server
 
-for _ in $(seq 100); do
-  curl -s -o /dev/null --max-time 1 "$HOST/" && break
-  kill -0 "$SERVER" 2>/dev/null || { echo "the demo stack did not start" >&2; exit 1; }
-  sleep 0.1
-done
-
-TOKEN=$(curl -s --max-time 5 -X POST \
-  "$HOST/api/v1/rs-authentication/oauth/token?grant_type=password&scope=project1&username=admin@regards.fr&password=admin" \
-  -H 'Authorization: Basic Y2xpZW50OnNlY3JldA==' | sed -E 's/.*"access_token":"([^"]+)".*/\1/')
-[ -n "$TOKEN" ] || { echo "no token from the token endpoint" >&2; exit 1; }
-
-SEARCH="$HOST/api/v1/rs-catalog/engines/legacy/entities/search"
-MYUSER="$HOST/api/v1/rs-admin/users/myuser"
-# Each run must answer 200 before it is measured.
-check() {
-  local status
-  status=$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 "$@")
-  [ "$status" = 200 ] || { echo "expected 200, got $status for $*" >&2; exit 1; }
+if [ "${LOAD_INSTRUCTIONS:-1}" = 0 ] || ! command -v valgrind >/dev/null 2>&1; then
+  exit 0
+fi
+bin=$(cargo bench --features managed --bench server --no-run 2>&1 |
+  sed -n 's/.*Executable .*(\(.*\))$/\1/p' | tail -1)
+seconds=${LOAD_COUNT_SECONDS:-5}
+seconds=$((seconds > 30 ? 30 : seconds))
+work=$(mktemp -d)
+server=
+stop() {
+  if [ -n "$server" ]; then kill "$server" 2>/dev/null || true; wait "$server" 2>/dev/null || true; fi
+  server=
 }
-check -H 'scope: project1' "$SEARCH"
-check -H "Authorization: Bearer $TOKEN" "$SEARCH"
-check -H "Authorization: Bearer $TOKEN" "$MYUSER"
+trap 'stop; rm -rf "$work"' EXIT
 
-run() {
-  local name=$1; shift
-  local out
-  out=$(timeout 120 wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency "$@")
-  if grep -q 'Non-2xx' <<<"$out"; then
-    echo "$name: some answers were not 2xx:" >&2
-    echo "$out" >&2
-    exit 1
+echo
+echo "== server: instructions per request (callgrind, user space, wrk -t1 -c1 -d${seconds}s) =="
+bare=
+for variant in bare pass_through static cached managed managed_cached; do
+  (LOAD_SERVE=$variant LOAD_SERVE_SECONDS=300 exec valgrind --tool=callgrind --instr-atstart=no \
+    --callgrind-out-file="$work/$variant" "$bin" --bench >"$work/$variant.log" 2>/dev/null) &
+  server=$!
+  for _ in $(seq 240); do
+    grep -q '^serving' "$work/$variant.log" && break
+    kill -0 "$server" 2>/dev/null || { echo "$variant: the server did not start" >&2; exit 1; }
+    sleep 0.5
+  done
+  read -r _ _ _ address path _ script <"$work/$variant.log"
+  url="http://$address$path"
+  timeout 60 wrk -t1 -c1 -d2s -s "$script" "$url" >/dev/null # warm-up, not counted
+  callgrind_control -i on "$server" >/dev/null 2>&1
+  out=$(timeout $((seconds + 60)) wrk -t1 -c1 -d"${seconds}s" -s "$script" "$url")
+  callgrind_control -i off "$server" >/dev/null 2>&1
+  callgrind_control -d "$server" >/dev/null 2>&1
+  stop
+  if grep -q 'Non-2xx' <<<"$out"; then echo "$variant: some answers were not 2xx" >&2; exit 1; fi
+  requests=$(awk '/requests in/ { print $1 }' <<<"$out")
+  instructions=$(callgrind_annotate "$work/$variant.1" 2>/dev/null |
+    awk '/PROGRAM TOTALS/ { gsub(",", "", $1); print $1 }')
+  per_request=$((instructions / requests))
+  if [ -z "$bare" ]; then
+    bare=$per_request
+    printf '%-16s %10d instructions/request (%d requests)\n' "$variant" "$per_request" "$requests"
+  else
+    awk -v v="$variant" -v n="$per_request" -v b="$bare" -v r="$requests" 'BEGIN {
+      printf "%-16s %10d instructions/request (%d requests)   authentication %+7d = %+5.1f %%\n", v, n, r, n - b, 100 * (n - b) / n
+    }'
   fi
-  local rps p50 p99
-  rps=$(awk '/^Requests\/sec:/ {print $2}' <<<"$out")
-  p50=$(awk '$1 == "50%" {print $2}' <<<"$out")
-  p99=$(awk '$1 == "99%" {print $2}' <<<"$out")
-  printf '%-12s %12s req/s   p50 %-9s p99 %s\n' "$name" "$rps" "$p50" "$p99" >&2
-  echo "$rps"
-}
-
-echo "wrk -t$THREADS -c$CONNECTIONS -d$DURATION against $HOST ($(nproc) cores shared by server and client)" >&2
-PUBLIC=$(run public -H 'scope: project1' "$SEARCH")
-SEARCH_JWT=$(run search+jwt -H "Authorization: Bearer $TOKEN" "$SEARCH")
-MYUSER_JWT=$(run myuser+jwt -H "Authorization: Bearer $TOKEN" "$MYUSER")
-
-awk -v p="$PUBLIC" -v s="$SEARCH_JWT" -v m="$MYUSER_JWT" 'BEGIN {
-  printf "ratio search+jwt / public: %.3f\n", s / p
-  printf "ratio myuser+jwt / public: %.3f\n", m / p
-}'
+done

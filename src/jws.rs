@@ -11,6 +11,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::de::{self, Deserializer, IgnoredAny, MapAccess, Visitor};
 
 use crate::AuthError;
+use crate::bytes::{equal_bytes, first_flagged, last_flagged};
 use crate::json::Text;
 
 /// The three segments of a compact JWS.
@@ -23,20 +24,22 @@ pub(crate) struct Segments<'t> {
     pub(crate) signing_input: &'t [u8],
 }
 
-/// Splits a token into exactly three segments, header and payload non-empty.
-///
-/// The first dot is searched from the start (the header is short), the last from the end
-/// (the signature is short), and the payload in between must hold no other dot.
-pub(crate) fn split(token: &[u8]) -> Result<Segments<'_>, AuthError> {
-    let first = first_dot(token);
-    let last = last_dot(token);
-    let (Some(first), Some(last)) = (first, last) else {
-        return Err(AuthError::MalformedToken);
-    };
-    if first == 0 || last <= first + 1 || token[first + 1..last].contains(&b'.') {
-        return Err(AuthError::MalformedToken);
+/// The segments around the first and the last dot (searched eight bytes at a time, from the
+/// start for the short header, from the end for the short signature), header and payload
+/// non-empty. The payload may hold other dots: base64url decoding refuses them, and the
+/// verifier's syntax check counts them.
+pub(crate) fn split_at_outer_dots(token: &[u8]) -> Option<Segments<'_>> {
+    split_at(token, first_dot(token)?, last_dot(token)?)
+}
+
+/// The segments around the dots at `first` and `last`, if there are dots there, with a
+/// non-empty header and payload between them.
+pub(crate) fn split_at(token: &[u8], first: usize, last: usize) -> Option<Segments<'_>> {
+    let dots = token.get(first) == Some(&b'.') && token.get(last) == Some(&b'.');
+    if !dots || first == 0 || last <= first + 1 {
+        return None;
     }
-    Ok(Segments {
+    Some(Segments {
         header: &token[..first],
         payload: &token[first + 1..last],
         signature: &token[last + 1..],
@@ -49,23 +52,15 @@ pub(crate) const fn buffer<const N: usize>() -> [MaybeUninit<u8>; N] {
     [MaybeUninit::uninit(); N]
 }
 
-/// `0x80` in each byte of `word` that is a dot, `0` in the others: exact, no carry crosses a
-/// byte (the low seven bits are added apart from the eighth).
-const fn dot_bytes(word: u64) -> u64 {
-    const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
-    let x = word ^ 0x2e2e_2e2e_2e2e_2e2e;
-    !(((x & LOW7) + LOW7) | x | LOW7)
-}
-
 /// Where the first dot is, eight bytes at a time (a byte-by-byte search costs five times more
 /// instructions).
 fn first_dot(bytes: &[u8]) -> Option<usize> {
     let mut chunks = bytes.chunks_exact(8);
     let mut start = 0;
     for chunk in &mut chunks {
-        let dots = dot_bytes(u64::from_le_bytes(chunk.try_into().expect("8 bytes")));
+        let dots = equal_bytes(u64::from_le_bytes(chunk.try_into().expect("8 bytes")), b'.');
         if dots != 0 {
-            return Some(start + dots.trailing_zeros() as usize / 8);
+            return Some(start + first_flagged(dots));
         }
         start += 8;
     }
@@ -79,9 +74,9 @@ fn last_dot(bytes: &[u8]) -> Option<usize> {
     let mut end = bytes.len();
     for chunk in &mut chunks {
         end -= 8;
-        let dots = dot_bytes(u64::from_le_bytes(chunk.try_into().expect("8 bytes")));
+        let dots = equal_bytes(u64::from_le_bytes(chunk.try_into().expect("8 bytes")), b'.');
         if dots != 0 {
-            return Some(end + 7 - dots.leading_zeros() as usize / 8);
+            return Some(end + last_flagged(dots));
         }
     }
     // What is left is the first `len % 8` bytes.
@@ -247,28 +242,24 @@ mod tests {
     }
 
     #[test]
-    fn split_needs_exactly_three_segments() {
-        assert!(split(b"a.b.c").is_ok());
+    fn outer_dots_split_a_token_in_three() {
+        let segments = split_at_outer_dots(b"hh.pp.ss").unwrap();
+        assert_eq!(
+            (segments.header, segments.payload, segments.signature),
+            (&b"hh"[..], &b"pp"[..], &b"ss"[..])
+        );
+        assert_eq!(segments.signing_input, b"hh.pp");
         assert!(
-            split(b"a.b.").is_ok(),
+            split_at_outer_dots(b"a.b.").is_some(),
             "an empty signature is refused later"
         );
-        for bad in [
-            "abc",
-            "a.b",
-            "a.b.c.d",
-            "a.b.c.d.e",
-            ".b.c",
-            "a..c",
-            "..",
-            "...",
-            "a...c",
-        ] {
-            assert_eq!(
-                split(bad.as_bytes()).err(),
-                Some(AuthError::MalformedToken),
-                "{bad}"
-            );
+        let inner = split_at_outer_dots(b"a.b.c.d").unwrap();
+        assert_eq!(inner.payload, b"b.c", "inner dots stay in the payload");
+        assert_eq!(split_at(b"a.b.c.d", 1, 3).unwrap().signature, b"c.d");
+        assert!(split_at(b"a.b.c.d", 2, 5).is_none(), "no dots there");
+        assert!(split_at(b"a.b.c.d", 1, 9).is_none(), "beyond the token");
+        for bad in ["abc", "a.b", ".b.c", "a..c", "..", "...", ""] {
+            assert!(split_at_outer_dots(bad.as_bytes()).is_none(), "{bad}");
         }
     }
 
@@ -300,11 +291,6 @@ mod tests {
                 }
             }
         }
-    }
-
-    #[test]
-    fn signing_input_is_header_dot_payload() {
-        assert_eq!(split(b"hh.pp.ss").unwrap().signing_input, b"hh.pp");
     }
 
     #[test]

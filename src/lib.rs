@@ -51,6 +51,7 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod bearer;
+mod bytes;
 mod cache;
 mod claims;
 #[cfg(feature = "client")]
@@ -72,8 +73,22 @@ mod reject;
 mod role;
 mod verify;
 
+/// Hooks for the fuzz targets (`fuzz/`), compiled only by cargo-fuzz (`--cfg fuzzing`): not part
+/// of the API.
+#[cfg(fuzzing)]
+#[doc(hidden)]
+pub mod fuzzing {
+    /// What the claims reader and its serde_json reference disagree on for `json`: the
+    /// verdict, or the identity; `None` when they agree.
+    pub fn claims_disagreement(json: &[u8]) -> Option<String> {
+        crate::claims::disagreement(json)
+    }
+}
+
 pub use bearer::{BearerAuth, BearerAuthLayer};
-pub use claims::{BearerToken, Claims, MAX_TOKEN_LEN, PUBLIC_EMAIL, PUBLIC_SUBJECT};
+pub use claims::{
+    AdditionalClaims, BearerToken, ClaimValue, Claims, MAX_TOKEN_LEN, PUBLIC_EMAIL, PUBLIC_SUBJECT,
+};
 pub use error::AuthError;
 pub use future::ResponseFuture;
 pub use guard::{RequireRole, RequireRoleLayer};

@@ -1,15 +1,14 @@
 //! Token verification: [`Verifier`], its [`VerifierBuilder`] and the rules it applies.
 
 use std::fmt;
-use std::mem::MaybeUninit;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use serde_json::Value;
-
 use crate::AuthError;
 use crate::cache::TokenCache;
-use crate::claims::{Claims, MAX_TOKEN_LEN, check_token_syntax, decode_claims};
+use crate::claims::{
+    ClaimValue, Claims, MAX_TOKEN_LEN, check_token_syntax, read_claims, string_array,
+};
 use crate::jws;
 use crate::key::{Algorithm, ConfigError, VerifyingKey};
 
@@ -51,6 +50,9 @@ struct Inner {
     /// The encoded header segments that need no decoding: for each configured algorithm,
     /// `{"alg":"<ALG>"}` (REGARDS') and the two orders of `{"alg":"<ALG>","typ":"JWT"}`.
     known_headers: Vec<(Box<[u8]>, Algorithm)>,
+    /// The length of the shortest token with one of them: a shorter one is judged without
+    /// looking for them.
+    shortest_usual_token: usize,
     leeway: u64,
     audience: Option<String>,
     cache: Option<TokenCache>,
@@ -67,6 +69,39 @@ fn known_headers(algorithm: Algorithm) -> [Box<[u8]>; 3] {
         format!(r#"{{"typ":"JWT","alg":"{alg}"}}"#),
     ]
     .map(|json| jws::encode(json.as_bytes()).into_bytes().into_boxed_slice())
+}
+
+/// Whether a token is RFC 6750 `b64token` syntax with exactly three segments: scanned once,
+/// and only when a refusal's reason depends on it.
+struct Syntax<'t> {
+    token: &'t [u8],
+    payload: &'t [u8],
+    well_formed: Option<bool>,
+}
+
+impl<'t> Syntax<'t> {
+    fn new(token: &'t [u8], payload: &'t [u8]) -> Self {
+        Syntax {
+            token,
+            payload,
+            well_formed: None,
+        }
+    }
+
+    fn is_well_formed(&mut self) -> bool {
+        *self.well_formed.get_or_insert_with(|| {
+            check_token_syntax(self.token).is_ok() && !self.payload.contains(&b'.')
+        })
+    }
+
+    /// `error` for a well-formed token, [`AuthError::MalformedToken`] for any other.
+    fn malformed_or(&mut self, error: AuthError) -> AuthError {
+        if self.is_well_formed() {
+            error
+        } else {
+            AuthError::MalformedToken
+        }
+    }
 }
 
 /// The largest payload decoded on the stack; larger ones (rare: many access groups or
@@ -168,78 +203,112 @@ impl Verifier {
         Ok(claims)
     }
 
+    /// Verifies a token that is not in the cache.
+    ///
+    /// The usual token (a header among the [`known_headers`], base64url segments) is verified
+    /// without the syntax scan: decoding its segments checks every character the scan would.
+    /// The scan runs when a refusal's reason depends on it: a token that is not RFC 6750
+    /// `b64token` syntax with exactly three segments is malformed, whatever else is wrong with
+    /// it, and costs no cryptography; an unknown header is decoded only from a token that is.
     fn verify_uncached(
         &self,
         token: &[u8],
         clock: impl Fn() -> u64 + Copy,
     ) -> Result<Claims, AuthError> {
-        check_token_syntax(token)?;
-        let segments = jws::split(token)?;
-        let key = self.key_for(segments.header)?;
+        let (segments, key) = match self.usual_segments(token) {
+            Some((segments, key)) => (segments, Some(key)),
+            None => {
+                let segments = jws::split_at_outer_dots(token).ok_or(AuthError::MalformedToken)?;
+                (segments, self.known_key(segments.header))
+            }
+        };
+        let mut syntax = Syntax::new(token, segments.payload);
+        let key = match key {
+            Some(key) => key,
+            None if syntax.is_well_formed() => self.header_key(segments.header)?,
+            None => return Err(AuthError::MalformedToken),
+        };
 
-        let expected_len = key.signature_len();
         let mut signature_buf = jws::buffer::<MAX_SIGNATURE_LEN>();
-        let signature = (segments.signature.len() == jws::encoded_len(expected_len))
+        let signature = (segments.signature.len() == jws::encoded_len(key.signature_len()))
             .then(|| jws::decode_segment(segments.signature, &mut signature_buf))
-            .flatten()
-            .ok_or(AuthError::InvalidSignature)?;
+            .flatten();
+        let Some(signature) = signature else {
+            return Err(syntax.malformed_or(AuthError::InvalidSignature));
+        };
+
+        // Decoded before the signature is checked (it then checks the payload's characters),
+        // read only after.
+        let mut stack_buf = jws::buffer::<STACK_PAYLOAD_LEN>();
+        let mut heap_buf = Vec::new();
+        let payload_buf = if segments.payload.len() <= jws::encoded_len(STACK_PAYLOAD_LEN) {
+            &mut stack_buf[..]
+        } else {
+            heap_buf.reserve_exact(segments.payload.len() / 4 * 3 + 3);
+            heap_buf.spare_capacity_mut()
+        };
+        let payload = jws::decode_segment(segments.payload, payload_buf);
+        if payload.is_none() && !syntax.is_well_formed() {
+            return Err(AuthError::MalformedToken);
+        }
         if !key.verify(segments.signing_input, signature) {
             return Err(AuthError::InvalidSignature);
         }
-
-        if segments.payload.len() <= jws::encoded_len(STACK_PAYLOAD_LEN) {
-            let mut payload_buf = jws::buffer::<STACK_PAYLOAD_LEN>();
-            self.identity(token, segments.payload, &mut payload_buf, clock())
-        } else {
-            let mut payload_buf = Vec::with_capacity(segments.payload.len() / 4 * 3 + 3);
-            self.identity(
-                token,
-                segments.payload,
-                payload_buf.spare_capacity_mut(),
-                clock(),
-            )
-        }
+        let payload = payload.ok_or(AuthError::MalformedToken)?;
+        self.identity(token, payload, clock())
     }
 
-    /// Decodes and checks the claims of a token whose signature is valid, and builds the shared
+    /// Reads and checks the claims of a token whose signature is valid, and builds the shared
     /// identity that holds them with the token.
-    fn identity(
-        &self,
-        token: &[u8],
-        payload: &[u8],
-        buf: &mut [MaybeUninit<u8>],
-        now: u64,
-    ) -> Result<Claims, AuthError> {
-        let payload = jws::decode_segment(payload, buf).ok_or(AuthError::MalformedToken)?;
-        let claims = decode_claims(payload)?;
+    fn identity(&self, token: &[u8], payload: &[u8], now: u64) -> Result<Claims, AuthError> {
+        let claims = read_claims(payload)?;
         self.check_times_and_audience(
             claims.exp(),
             claims.not_before(),
             claims.additional("aud"),
             now,
         )?;
-        // The syntax check admitted ASCII only: this never fails.
+        // Only ASCII gets this far (base64url segments, or the syntax scan): this never fails.
         let token = std::str::from_utf8(token).map_err(|_| AuthError::MalformedToken)?;
         Ok(claims.into_claims(token))
     }
 
-    /// The configured key the header's `alg` names; the header is decoded only when it is not
-    /// one of the [`known_headers`].
-    fn key_for(&self, header: &[u8]) -> Result<&VerifyingKey, AuthError> {
-        let algorithm = match self
+    /// The segments of a token that starts with one of the [`known_headers`] and a dot, and
+    /// ends with a dot and a signature of its key's length, and that key: found where they
+    /// must be, without searching for the dots (the same segments as the search finds, as
+    /// neither a known header nor base64url holds a dot).
+    fn usual_segments<'t>(&self, token: &'t [u8]) -> Option<(jws::Segments<'t>, &VerifyingKey)> {
+        if token.len() < self.inner.shortest_usual_token {
+            return None;
+        }
+        self.inner
+            .known_headers
+            .iter()
+            .find_map(|(header, algorithm)| {
+                let key = self.inner.keys[algorithm.index()].as_ref()?;
+                let signature_len = jws::encoded_len(key.signature_len());
+                let last = token.len().checked_sub(signature_len + 1)?;
+                let segments = jws::split_at(token, header.len(), last)?;
+                (segments.header == &**header).then_some((segments, key))
+            })
+    }
+
+    /// The key of a header among the [`known_headers`], without decoding it.
+    fn known_key(&self, header: &[u8]) -> Option<&VerifyingKey> {
+        let &(_, algorithm) = self
             .inner
             .known_headers
             .iter()
-            .find(|(known, _)| **known == *header)
-        {
-            Some(&(_, algorithm)) => Some(algorithm),
-            None => {
-                let mut header_buf = jws::buffer::<{ jws::MAX_HEADER_LEN }>();
-                let header = jws::decode_header(header, &mut header_buf)?;
-                Algorithm::from_name(&header.alg)
-            }
-        };
-        algorithm
+            .find(|(known, _)| **known == *header)?;
+        self.inner.keys[algorithm.index()].as_ref()
+    }
+
+    /// The configured key a header that is not one of the [`known_headers`] names, once
+    /// decoded.
+    fn header_key(&self, header: &[u8]) -> Result<&VerifyingKey, AuthError> {
+        let mut header_buf = jws::buffer::<{ jws::MAX_HEADER_LEN }>();
+        let header = jws::decode_header(header, &mut header_buf)?;
+        Algorithm::from_name(&header.alg)
             .and_then(|alg| self.inner.keys[alg.index()].as_ref())
             .ok_or(AuthError::UnsupportedAlgorithm)
     }
@@ -248,7 +317,7 @@ impl Verifier {
         &self,
         exp: u64,
         nbf: Option<u64>,
-        aud: Option<&Value>,
+        aud: Option<ClaimValue<'_>>,
         now: u64,
     ) -> Result<(), AuthError> {
         let leeway = self.inner.leeway;
@@ -264,13 +333,12 @@ impl Verifier {
                 .audience
                 .as_deref()
                 .ok_or(AuthError::InvalidAudience)?;
-            let names_expected = match aud {
-                Value::String(aud) => aud == expected,
-                Value::Array(auds) => {
-                    auds.iter().all(Value::is_string)
-                        && auds.iter().any(|aud| aud.as_str() == Some(expected))
+            // A string, or an array of strings one of which names it.
+            let names_expected = match aud.as_str() {
+                Some(aud) => aud == expected,
+                None => {
+                    string_array(aud.json()).is_some_and(|auds| auds.contains(&expected.into()))
                 }
-                _ => false,
             };
             if !names_expected {
                 return Err(AuthError::InvalidAudience);
@@ -462,15 +530,24 @@ impl VerifierBuilder {
         if keys.iter().all(Option::is_none) {
             return Err(ConfigError::NoKey);
         }
-        let known_headers = Algorithm::ALL
+        let known_headers: Vec<(Box<[u8]>, Algorithm)> = Algorithm::ALL
             .into_iter()
             .filter(|alg| keys[alg.index()].is_some())
             .flat_map(|alg| known_headers(alg).map(|header| (header, alg)))
             .collect();
+        // A header, a dot, a payload of one character at least, a dot, a signature.
+        let shortest_usual_token = (known_headers.iter())
+            .filter_map(|(header, alg)| {
+                let key = keys[alg.index()].as_ref()?;
+                Some(header.len() + 3 + jws::encoded_len(key.signature_len()))
+            })
+            .min()
+            .unwrap_or(usize::MAX);
         Ok(Verifier {
             inner: Arc::new(Inner {
                 keys,
                 known_headers,
+                shortest_usual_token,
                 leeway: self.leeway.unwrap_or(DEFAULT_LEEWAY).as_secs(),
                 audience: self.audience,
                 cache: TokenCache::new(self.cache_entries),

@@ -58,23 +58,19 @@ pub(crate) fn read<'r>(headers: &'r HeaderMap, uri: &'r Uri) -> Result<Credentia
 /// the token to `b64token`: the verifier checks that (with the size cap) first, unless the
 /// token is one its cache holds.
 pub(crate) fn bearer_token_start(value: &[u8]) -> Result<Option<usize>, AuthError> {
-    let scheme_len = value
-        .iter()
-        .position(|&b| b == b' ' || b == b'\t')
-        .unwrap_or(value.len());
-    if !value[..scheme_len].eq_ignore_ascii_case(b"bearer") {
+    const SCHEME: &[u8] = b"bearer";
+    let (scheme, after) = value.split_at(value.len().min(SCHEME.len()));
+    let is_bearer =
+        scheme.eq_ignore_ascii_case(SCHEME) && matches!(after.first(), None | Some(b' ' | b'\t'));
+    if !is_bearer {
         return Ok(None);
     }
-    let spaces = value[scheme_len..]
-        .iter()
-        .take_while(|&&b| b == b' ')
-        .count();
-    let start = scheme_len + spaces;
+    let spaces = after.iter().take_while(|&&b| b == b' ').count();
     if spaces == 0 {
         // "Bearer" alone, or followed by a tab: a Bearer attempt without a usable token.
         return Err(AuthError::MalformedToken);
     }
-    Ok(Some(start))
+    Ok(Some(SCHEME.len() + spaces))
 }
 
 struct QueryParams<'q> {

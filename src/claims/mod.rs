@@ -2,18 +2,28 @@
 //! shared value) and the raw token kept for forwarding ([`BearerToken`]), as
 //! [`BearerAuthLayer`](crate::BearerAuthLayer) leaves them in the request extensions.
 
+mod additional;
+mod read;
+mod serde;
+
 use std::borrow::Cow;
 use std::cell::RefCell;
 use std::fmt;
 
 use http::HeaderValue;
-use serde::de::{self, Deserializer, MapAccess, Visitor};
-use serde::ser::{SerializeMap, Serializer};
-use serde_json::{Map, Value};
+use serde_json::Value;
 use triomphe::{Arc, HeaderSlice};
 
+pub(crate) use self::additional::Additional;
+use self::additional::Entry;
+pub use self::additional::{AdditionalClaims, ClaimValue};
+#[cfg(fuzzing)]
+pub(crate) use self::read::disagreement;
+pub(crate) use self::read::{read_claims, string_array};
+use self::serde::Field;
+#[cfg(any(test, fuzzing))]
+pub(crate) use self::serde::decode_claims;
 use crate::AuthError;
-use crate::json::{Expiry, NotBefore, Text};
 use crate::role::Role;
 
 /// `sub` of the anonymous identity REGARDS serves public requests with.
@@ -69,19 +79,21 @@ pub const PUBLIC_EMAIL: &str = "public@regards.com";
 #[derive(Clone)]
 pub struct Claims(Arc<HeaderSlice<Fields, str>>);
 
-/// The fixed-size part of [`Claims`]; the text (token, `sub`, `email`, `tenant`, in this order)
-/// follows it in the same allocation.
+/// The fixed-size part of [`Claims`]; the text (token, `sub`, `email`, `tenant`, then the
+/// additional claims, in this order) follows it in the same allocation.
 #[derive(Clone)]
 struct Fields {
     role: Role,
     exp: u64,
     nbf: Option<u64>,
     access_groups: Vec<String>,
-    additional: Map<String, Value>,
-    /// Where the token, `sub` and `email` end in the text; `tenant` runs to its end.
+    /// Where each additional claim lies in the text (no allocation when there is none).
+    additional: Vec<Entry>,
+    /// Where the token, `sub`, `email` and `tenant` end in the text.
     token_end: usize,
     sub_end: usize,
     email_end: usize,
+    tenant_end: usize,
 }
 
 /// A decoded claims set whose strings may still borrow from the JSON text: what verification
@@ -94,7 +106,8 @@ pub(crate) struct ClaimsSet<'a> {
     access_groups: Vec<String>,
     exp: u64,
     nbf: Option<u64>,
-    additional: Map<String, Value>,
+    /// No two with the same name, none `null`.
+    additional: Vec<Additional<'a>>,
 }
 
 /// Scratch text kept larger than this is given back after use.
@@ -112,21 +125,27 @@ impl ClaimsSet<'_> {
         let token_end = token.len();
         let sub_end = token_end + self.sub.len();
         let email_end = sub_end + self.email.len();
-        let fields = Fields {
-            role: self.role,
-            exp: self.exp,
-            nbf: self.nbf,
-            access_groups: self.access_groups,
-            additional: self.additional,
-            token_end,
-            sub_end,
-            email_end,
-        };
+        let tenant_end = email_end + self.tenant.len();
         SCRATCH.with_borrow_mut(|text| {
             text.clear();
             for piece in [token, &self.sub, &self.email, &self.tenant] {
                 text.push_str(piece);
             }
+            let fields = Fields {
+                role: self.role,
+                exp: self.exp,
+                nbf: self.nbf,
+                access_groups: self.access_groups,
+                additional: self
+                    .additional
+                    .iter()
+                    .map(|claim| claim.store(text))
+                    .collect(),
+                token_end,
+                sub_end,
+                email_end,
+                tenant_end,
+            };
             let claims = Claims(Arc::from_header_and_str(fields, text));
             if text.capacity() > SCRATCH_KEPT {
                 *text = String::new();
@@ -143,8 +162,12 @@ impl ClaimsSet<'_> {
         self.nbf
     }
 
-    pub(crate) fn additional(&self, name: &str) -> Option<&Value> {
-        self.additional.get(name)
+    /// The additional claim `name` (an `aud` to check).
+    pub(crate) fn additional(&self, name: &str) -> Option<ClaimValue<'_>> {
+        self.additional
+            .iter()
+            .find(|claim| claim.name == name)
+            .map(ClaimValue::of)
     }
 }
 
@@ -171,7 +194,7 @@ impl Claims {
             access_groups: Vec::new(),
             exp,
             nbf: None,
-            additional: Map::new(),
+            additional: Vec::new(),
         }
         .into_claims("")
     }
@@ -214,7 +237,7 @@ impl Claims {
 
     /// `tenant`: the REGARDS project the token is valid for.
     pub fn tenant(&self) -> &str {
-        &self.0.slice[self.fields().email_end..]
+        &self.0.slice[self.fields().email_end..self.fields().tenant_end]
     }
 
     /// `accessGroups`: the user's access groups (empty when the claim is absent).
@@ -270,6 +293,11 @@ impl Claims {
     /// The same claims, verified from `token`.
     #[cfg(test)]
     pub(crate) fn with_token(&self, token: &str) -> Claims {
+        self.to_set().into_claims(token)
+    }
+
+    /// These claims, borrowed, to build another identity from.
+    fn to_set(&self) -> ClaimsSet<'_> {
         ClaimsSet {
             sub: Cow::Borrowed(self.sub()),
             email: Cow::Borrowed(self.email()),
@@ -278,9 +306,10 @@ impl Claims {
             access_groups: self.access_groups().to_vec(),
             exp: self.exp(),
             nbf: self.not_before(),
-            additional: self.additional_claims().clone(),
+            additional: (self.fields().additional.iter())
+                .map(|entry| Additional::of_entry(&self.0.slice, entry))
+                .collect(),
         }
-        .into_claims(token)
     }
 
     /// Sets the access groups.
@@ -293,43 +322,48 @@ impl Claims {
         self
     }
 
-    /// Adds a claim outside the REGARDS identity (REGARDS' "additional params").
+    /// Adds a claim outside the REGARDS identity (REGARDS' "additional params"), or replaces
+    /// the one of the same name.
     ///
     /// A name the typed fields own (`sub`, `email`, `role`, `tenant`, `accessGroups`, `exp`,
     /// `nbf`) is ignored: those are set through the constructor.
-    pub fn with_additional(mut self, name: impl Into<String>, value: impl Into<Value>) -> Self {
+    pub fn with_additional(self, name: impl Into<String>, value: impl Into<Value>) -> Self {
         let name = name.into();
-        if Field::of(&name) == Field::Other {
-            self.fields_mut().additional.insert(name, value.into());
+        if Field::of(&name) != Field::Other {
+            return self;
         }
-        self
+        let claim = Additional::from_value(name, &value.into());
+        let mut set = self.to_set();
+        match set.additional.iter_mut().find(|old| old.name == claim.name) {
+            Some(old) => *old = claim,
+            None => set.additional.push(claim),
+        }
+        set.into_claims(self.token())
     }
 
-    /// A claim outside the typed fields (`aud`, `iat`, REGARDS' additional params...).
+    /// A claim outside the typed fields (`aud`, `iat`, REGARDS' additional params...), as the
+    /// token wrote it: big integers keep every digit.
     ///
     /// ```
     /// # use regards_auth::{Claims, Role};
     /// let claims = Claims::new("a", "a", Role::Admin, "p", 1).with_additional("origin", "ui");
     /// assert_eq!(claims.additional("origin").and_then(|v| v.as_str()), Some("ui"));
     /// ```
-    pub fn additional(&self, name: &str) -> Option<&Value> {
-        self.fields().additional.get(name)
+    pub fn additional(&self, name: &str) -> Option<ClaimValue<'_>> {
+        self.additional_claims().get(name)
     }
 
-    /// All claims outside the typed fields.
-    pub fn additional_claims(&self) -> &Map<String, Value> {
-        &self.fields().additional
+    /// All claims outside the typed fields, in the order the token lists them.
+    pub fn additional_claims(&self) -> AdditionalClaims<'_> {
+        AdditionalClaims::new(&self.0.slice, &self.fields().additional)
     }
 }
 
 impl PartialEq for Claims {
     fn eq(&self, other: &Self) -> bool {
         let (a, b) = (self.fields(), other.fields());
-        (a.role == b.role
-            && a.exp == b.exp
-            && a.nbf == b.nbf
-            && a.access_groups == b.access_groups
-            && a.additional == b.additional)
+        (a.role == b.role && a.exp == b.exp && a.nbf == b.nbf && a.access_groups == b.access_groups)
+            && self.additional_claims() == other.additional_claims()
             && (self.sub(), self.email(), self.tenant())
                 == (other.sub(), other.email(), other.tenant())
     }
@@ -345,7 +379,7 @@ impl fmt::Debug for Claims {
             .field("access_groups", &self.access_groups())
             .field("exp", &self.exp())
             .field("nbf", &self.not_before())
-            .field("additional", self.additional_claims())
+            .field("additional", &self.additional_claims())
             .field(
                 "token",
                 &if self.token().is_empty() {
@@ -355,164 +389,6 @@ impl fmt::Debug for Claims {
                 },
             )
             .finish()
-    }
-}
-
-/// The member names the typed fields own.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Field {
-    Sub,
-    Email,
-    Role,
-    Tenant,
-    AccessGroups,
-    Exp,
-    Nbf,
-    Other,
-}
-
-impl Field {
-    fn of(name: &str) -> Field {
-        match name {
-            "sub" => Field::Sub,
-            "email" => Field::Email,
-            "role" => Field::Role,
-            "tenant" => Field::Tenant,
-            "accessGroups" => Field::AccessGroups,
-            "exp" => Field::Exp,
-            "nbf" => Field::Nbf,
-            _ => Field::Other,
-        }
-    }
-}
-
-fn required_text<'de, E: de::Error>(
-    value: Option<Text<'de>>,
-    name: &'static str,
-) -> Result<Cow<'de, str>, E> {
-    match value {
-        None => Err(E::missing_field(name)),
-        Some(Text(value)) if value.is_empty() => Err(E::invalid_value(
-            de::Unexpected::Str(""),
-            &"a non-empty string",
-        )),
-        Some(Text(value)) => Ok(value),
-    }
-}
-
-fn set_once<'de, A: MapAccess<'de>, T: de::Deserialize<'de>>(
-    slot: &mut Option<T>,
-    map: &mut A,
-    name: &'static str,
-) -> Result<(), A::Error> {
-    if slot.is_some() {
-        return Err(de::Error::duplicate_field(name));
-    }
-    *slot = Some(map.next_value()?);
-    Ok(())
-}
-
-impl<'de> de::Deserialize<'de> for ClaimsSet<'de> {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct ClaimsVisitor;
-
-        impl<'de> Visitor<'de> for ClaimsVisitor {
-            type Value = ClaimsSet<'de>;
-
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a JSON object of REGARDS claims")
-            }
-
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<ClaimsSet<'de>, A::Error> {
-                // Strings are borrowed from the JSON text when they have no escapes: they are
-                // copied once, into the shared identity.
-                let mut sub: Option<Text<'de>> = None;
-                let mut email: Option<Text<'de>> = None;
-                let mut role: Option<Text<'de>> = None;
-                let mut tenant: Option<Text<'de>> = None;
-                // Optional members are `Option<Option<_>>`: seen (for duplicates), and null or not.
-                let mut access_groups: Option<Option<Vec<String>>> = None;
-                let mut exp: Option<Expiry> = None;
-                let mut nbf: Option<Option<NotBefore>> = None;
-                let mut additional = Map::new();
-                let mut null_additional = false;
-                while let Some(Text(name)) = map.next_key::<Text<'de>>()? {
-                    match Field::of(&name) {
-                        Field::Sub => set_once(&mut sub, &mut map, "sub")?,
-                        Field::Email => set_once(&mut email, &mut map, "email")?,
-                        Field::Role => set_once(&mut role, &mut map, "role")?,
-                        Field::Tenant => set_once(&mut tenant, &mut map, "tenant")?,
-                        Field::AccessGroups => {
-                            set_once(&mut access_groups, &mut map, "accessGroups")?
-                        }
-                        Field::Exp => set_once(&mut exp, &mut map, "exp")?,
-                        Field::Nbf => set_once(&mut nbf, &mut map, "nbf")?,
-                        Field::Other => {
-                            let value: Value = map.next_value()?;
-                            null_additional |= value.is_null();
-                            // A null is kept until the end, so that a repeated name is caught.
-                            if additional.insert(name.into_owned(), value).is_some() {
-                                return Err(de::Error::custom("duplicate claim"));
-                            }
-                        }
-                    }
-                }
-                if null_additional {
-                    additional.retain(|_, value| !value.is_null());
-                }
-                // The role is read from the borrowed text: native roles cost no allocation.
-                let role = match role {
-                    None => Err(de::Error::missing_field("role")),
-                    Some(Text(role)) if !Role::is_role_name(&role) => Err(
-                        de::Error::invalid_value(de::Unexpected::Str(""), &"a role name"),
-                    ),
-                    Some(Text(role)) => Ok(Role::from_name(&role)),
-                };
-                Ok(ClaimsSet {
-                    sub: required_text(sub, "sub")?,
-                    email: required_text(email, "email")?,
-                    role: role?,
-                    tenant: required_text(tenant, "tenant")?,
-                    access_groups: access_groups.flatten().unwrap_or_default(),
-                    exp: exp.ok_or_else(|| de::Error::missing_field("exp"))?.0,
-                    nbf: nbf.flatten().map(|nbf| nbf.0),
-                    additional,
-                })
-            }
-        }
-
-        deserializer.deserialize_map(ClaimsVisitor)
-    }
-}
-
-impl<'de> de::Deserialize<'de> for Claims {
-    /// Claims without a token (see [`Claims::bearer_token`]), decoded as strictly as a
-    /// verified token's.
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        ClaimsSet::deserialize(deserializer).map(|set| set.into_claims(""))
-    }
-}
-
-impl serde::Serialize for Claims {
-    /// REGARDS' member order: `tenant`, `role`, `sub`, `email`, then `accessGroups` (when not
-    /// empty), the additional claims, `nbf` (when set) and `exp`. The token is not a claim.
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut map = serializer.serialize_map(None)?;
-        map.serialize_entry("tenant", self.tenant())?;
-        map.serialize_entry("role", self.role())?;
-        map.serialize_entry("sub", self.sub())?;
-        map.serialize_entry("email", self.email())?;
-        if !self.access_groups().is_empty() {
-            map.serialize_entry("accessGroups", self.access_groups())?;
-        }
-        for (name, value) in self.additional_claims() {
-            map.serialize_entry(name, value)?;
-        }
-        if let Some(nbf) = self.not_before() {
-            map.serialize_entry("nbf", &nbf)?;
-        }
-        map.serialize_entry("exp", &self.exp())?;
-        map.end()
     }
 }
 
@@ -537,9 +413,9 @@ const fn is_b64token_byte(byte: u8) -> bool {
 /// Checks the size cap and RFC 6750's `b64token` syntax:
 /// `1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="`.
 ///
-/// This is the first thing done with a token that is not in the verified-token cache, before
-/// any base64 or cryptographic work: the size test is one comparison and the charset test a
-/// single pass without early exit (the same cost for any token of a given length).
+/// Done before any base64 or cryptographic work on a token that is not of the usual shape (see
+/// `Verifier::verify`): the size test is one comparison and the charset test a single pass
+/// without early exit (the same cost for any token of a given length).
 pub(crate) fn check_token_syntax(token: &[u8]) -> Result<(), AuthError> {
     if token.len() > MAX_TOKEN_LEN {
         return Err(AuthError::TokenTooLarge);
@@ -617,23 +493,22 @@ impl PartialEq for BearerToken {
 
 impl Eq for BearerToken {}
 
-/// Decodes a claims set (trailing data refused), mapping every failure to
-/// [`AuthError::InvalidClaims`]. Its strings borrow from `json` where they can.
-pub(crate) fn decode_claims(json: &[u8]) -> Result<ClaimsSet<'_>, AuthError> {
-    // One UTF-8 check of the whole text (JSON is UTF-8) instead of one per string member.
-    let json = std::str::from_utf8(json).map_err(|_| AuthError::InvalidClaims)?;
-    serde_json::from_str(json).map_err(|_| AuthError::InvalidClaims)
-}
-
 #[cfg(test)]
 mod tests {
+    use serde_json::Map;
+
     use super::*;
 
     const VALID: &str =
         r#"{"tenant":"project1","role":"ADMIN","sub":"a@b.c","email":"a@b.c","exp":10}"#;
 
+    /// The claims as the request path reads them, once the reference decoding is seen to give
+    /// the same verdict.
     fn decode(json: &str) -> Result<Claims, AuthError> {
-        decode_claims(json.as_bytes()).map(|set| set.into_claims(""))
+        let read = read_claims(json.as_bytes()).map(|set| set.into_claims(""));
+        let reference = decode_claims(json.as_bytes()).map(|set| set.into_claims(""));
+        assert_eq!(read.is_ok(), reference.is_ok(), "{json}");
+        read
     }
 
     fn with(member: &str) -> String {
@@ -808,7 +683,7 @@ mod tests {
         assert!(claims.access_groups().is_empty());
         assert_eq!(claims.not_before(), None);
         assert_eq!(claims.additional("x"), None);
-        assert_eq!(claims.additional("y"), Some(&serde_json::json!([null])));
+        assert_eq!(claims.additional("y").unwrap().json(), "[null]");
         assert_eq!(claims.additional_claims().len(), 1);
     }
 
@@ -825,8 +700,8 @@ mod tests {
     #[test]
     fn other_members_are_kept() {
         let claims = decode(&with(r#""aud":"x","iat":3"#)).unwrap();
-        assert_eq!(claims.additional("aud"), Some(&Value::from("x")));
-        assert_eq!(claims.additional("iat"), Some(&Value::from(3)));
+        assert_eq!(claims.additional("aud").unwrap().as_str(), Some("x"));
+        assert_eq!(claims.additional("iat").unwrap().as_u64(), Some(3));
     }
 
     #[test]
