@@ -49,6 +49,7 @@ pub struct TrustedProxies {
 
 /// The header trusted proxies name the client in.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum ForwardedHeader {
     /// `X-Forwarded-For: <client>, <proxy1>, ...`.
     #[default]

@@ -104,6 +104,7 @@ impl Serialize for BrokerLink {
 
 /// What a project's requests are decided from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum RightsSource {
     /// The rights rs-admin gave (the last ones read, if a refresh has failed since).
     Administered,
