@@ -26,7 +26,7 @@ use lapin::options::{BasicPublishOptions, QueueDeclareOptions};
 use lapin::types::{AMQPValue, FieldTable, LongString};
 use lapin::{BasicProperties, Connection, ConnectionProperties};
 use regards_auth::managed::amqp::{
-    AmqpConfig, Dropped, EventListener, EventPublisher, RegardsEvent, VhostMode,
+    AmqpConfig, AmqpConfigBuilder, Dropped, EventListener, EventPublisher, RegardsEvent, VhostMode,
 };
 use regards_auth::managed::{BrokerLink, DEFAULT_SAFETY_REFRESH_PERIOD, ManagedAccess, Refresher};
 use regards_auth::{REGARDS_DEVELOPMENT_KEY, Role, TokenIssuer};
@@ -35,8 +35,25 @@ use amqp_stack::{
     Instance, NO_POLL, OPERATOR, READY, Stack, WAIT, eventually, every_instance_answers,
     test_config, three_instances,
 };
-use rabbitmq::broker;
+use rabbitmq::{Broker, broker};
 use reply::send_json;
+
+/// The demo stack in `namespace`, and one instance of rs-notifier following it, its settings
+/// given by `configure`.
+async fn stack_and_instance(
+    broker: &Broker,
+    mode: VhostMode,
+    namespace: &str,
+    instance: &str,
+    configure: impl FnOnce(AmqpConfigBuilder) -> AmqpConfigBuilder,
+) -> (Stack, Instance) {
+    let stack = Stack::start(broker, mode, namespace).await;
+    let config = configure(test_config(broker, mode, namespace).instance_identifier(instance))
+        .build()
+        .unwrap();
+    let instance = Instance::start(&stack, config).await;
+    (stack, instance)
+}
 
 /// The broker, or `None` when the test must skip (the reason is printed once).
 macro_rules! broker_or_skip {
@@ -113,15 +130,22 @@ async fn changes_reach_every_instance_without_a_poll(mode: VhostMode, namespace:
     if mode == VhostMode::Multi {
         // Its virtual host's link is closed (REGARDS' subscriber drops the tenant too).
         for instance in &instances {
-            eventually("the project's link is closed", WAIT, async || {
+            let start = Instant::now();
+            loop {
                 let health = instance.listener.health();
-                health
+                let closed = health
                     .links
                     .iter()
-                    .all(|link| link.vhost != "regards.project1")
-                    && health.connected
-            })
-            .await;
+                    .all(|link| link.vhost != "regards.project1");
+                if closed && health.connected {
+                    break;
+                }
+                assert!(
+                    start.elapsed() < WAIT,
+                    "the project's link is not closed, or another is down, after {WAIT:?}: {health:?}"
+                );
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
         }
     }
 }
@@ -142,12 +166,14 @@ async fn changes_reach_every_instance_without_a_poll_with_one_shared_vhost() {
 async fn declarations_are_regards_own_so_java_services_share_the_broker() {
     let broker = broker_or_skip!();
     let _shared = broker.shared().await;
-    let stack = Stack::start(broker, VhostMode::Multi, "regards").await;
-    let config = test_config(broker, VhostMode::Multi, "regards")
-        .instance_identifier("declarations")
-        .build()
-        .unwrap();
-    let instance = Instance::start(&stack, config).await;
+    let (_stack, instance) = stack_and_instance(
+        broker,
+        VhostMode::Multi,
+        "regards",
+        "declarations",
+        |config| config,
+    )
+    .await;
     let queue = broker
         .management_get(
             "/queues/regards.project1/regards.broadcast.rs-notifier.declarations.fr.cnes.regards.framework.security.event.SecurityEventHandler%24RoleEventHandler",
@@ -209,13 +235,11 @@ async fn declarations_are_regards_own_so_java_services_share_the_broker() {
 async fn hostile_messages_are_counted_and_dropped_without_breaking_the_link() {
     let broker = broker_or_skip!();
     let _shared = broker.shared().await;
-    let stack = Stack::start(broker, VhostMode::Single, "hostile").await;
-    let config = test_config(broker, VhostMode::Single, "hostile")
-        .instance_identifier("hostile")
-        .max_message_size(1024)
-        .build()
-        .unwrap();
-    let instance = Instance::start(&stack, config).await;
+    let (stack, instance) =
+        stack_and_instance(broker, VhostMode::Single, "hostile", "hostile", |config| {
+            config.max_message_size(1024)
+        })
+        .await;
     let connection = Connection::connect(
         &format!("{}/regards.multitenant.manager", broker.url()),
         ConnectionProperties::default(),
@@ -297,12 +321,8 @@ async fn hostile_messages_are_counted_and_dropped_without_breaking_the_link() {
 async fn a_burst_of_a_thousand_events_costs_a_few_reads_of_rs_admin() {
     let broker = broker_or_skip!();
     let _shared = broker.shared().await;
-    let stack = Stack::start(broker, VhostMode::Multi, "burst").await;
-    let config = test_config(broker, VhostMode::Multi, "burst")
-        .instance_identifier("burst")
-        .build()
-        .unwrap();
-    let instance = Instance::start(&stack, config).await;
+    let (stack, instance) =
+        stack_and_instance(broker, VhostMode::Multi, "burst", "burst", |config| config).await;
     // Published as REGARDS' rs-admin writes them, without waiting for each confirmation.
     let connection = Connection::connect(
         &format!("{}/regards.project1", broker.url()),
@@ -380,12 +400,11 @@ async fn a_burst_of_a_thousand_events_costs_a_few_reads_of_rs_admin() {
 async fn a_broker_stopped_and_started_again_is_caught_up_with() {
     let broker = broker_or_skip!();
     let _alone = broker.exclusive().await;
-    let stack = Stack::start(broker, VhostMode::Multi, "restart").await;
-    let config = test_config(broker, VhostMode::Multi, "restart")
-        .instance_identifier("restart")
-        .build()
-        .unwrap();
-    let instance = Instance::start(&stack, config).await;
+    let (stack, instance) =
+        stack_and_instance(broker, VhostMode::Multi, "restart", "restart", |config| {
+            config
+        })
+        .await;
     stack.create_operator_role().await;
     let put_rule = stack.put_rule_id().await;
     stack.grant(put_rule).await;
@@ -812,12 +831,11 @@ async fn the_publisher_writes_regards_bytes_and_headers() {
 async fn the_listener_follows_regards_own_bytes() {
     let broker = broker_or_skip!();
     let _shared = broker.shared().await;
-    let stack = Stack::start(broker, VhostMode::Single, "wire-in").await;
-    let config = test_config(broker, VhostMode::Single, "wire-in")
-        .instance_identifier("wire")
-        .build()
-        .unwrap();
-    let instance = Instance::start(&stack, config).await;
+    let (_stack, instance) =
+        stack_and_instance(broker, VhostMode::Single, "wire-in", "wire", |config| {
+            config
+        })
+        .await;
     for (name, body, properties) in wire_fixtures() {
         let before = instance.listener.health().events;
         let connection = Connection::connect(

@@ -223,6 +223,9 @@ pub fn median(mut samples: Vec<f64>) -> f64 {
 
 /// As [`run`], but returns each case's median in each interleaved pass, so that ratios can be
 /// taken within a pass (whose cases ran under the same load) before the median over passes.
+// Never inlined: scripts/instructions.sh counts instructions from this function down
+// (`--toggle-collect`), which must therefore exist in every bench binary.
+#[inline(never)]
 pub fn run_by_pass(name: &str, cases: &mut [Case<'_>]) -> Option<Vec<(String, Vec<f64>)>> {
     if let Ok(profiled) = std::env::var("BENCH_PROFILE") {
         let iters = std::env::var("BENCH_PROFILE_ITERS")

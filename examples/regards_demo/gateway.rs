@@ -197,6 +197,30 @@ impl IntoResponse for Refusal {
     }
 }
 
+/// Spring's default page size, and the largest it serves.
+const DEFAULT_PAGE_SIZE: usize = 20;
+const MAX_PAGE_SIZE: usize = 2000;
+
+/// Spring's `page` (from 0) and `size` query parameters, with its defaults and bounds.
+pub fn page_request(query: &str) -> Result<(usize, usize), Refusal> {
+    let mut number = 0;
+    let mut size = DEFAULT_PAGE_SIZE;
+    for (name, value) in form_urlencoded::parse(query.as_bytes()) {
+        let slot = match &*name {
+            "page" => &mut number,
+            "size" => &mut size,
+            _ => continue,
+        };
+        *slot = value
+            .parse()
+            .map_err(|_| Refusal(StatusCode::BAD_REQUEST, "page and size are whole numbers"))?;
+    }
+    if size == 0 {
+        size = DEFAULT_PAGE_SIZE;
+    }
+    Ok((number, size.min(MAX_PAGE_SIZE)))
+}
+
 /// A 400 with a fixed message.
 pub fn bad_request(message: &'static str) -> Refusal {
     Refusal(StatusCode::BAD_REQUEST, message)

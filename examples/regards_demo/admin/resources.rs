@@ -11,15 +11,11 @@ use axum::http::StatusCode;
 use regards_auth::Claims;
 use serde_json::Value;
 
-use super::super::gateway::Refusal;
+use super::super::gateway::{Refusal, page_request};
 use super::wire::{self, ADMIN_BASE, ResourceMappingBody};
 use super::{RightsService, caller, caller_role_name, json_body};
 
 type Service = State<Arc<RightsService>>;
-
-/// Spring's default page size, and the largest it serves.
-const DEFAULT_PAGE_SIZE: usize = 20;
-const MAX_PAGE_SIZE: usize = 2000;
 
 /// `POST /resources/microservices/{microservicename}`: a microservice registers its endpoints.
 /// 200 with no body.
@@ -119,24 +115,4 @@ pub async fn controller_resources(
                 .collect())
         })
         .map(Json)
-}
-
-/// Spring's `page` (from 0) and `size` query parameters, with its defaults and bounds.
-pub(super) fn page_request(query: &str) -> Result<(usize, usize), Refusal> {
-    let mut number = 0;
-    let mut size = DEFAULT_PAGE_SIZE;
-    for (name, value) in form_urlencoded::parse(query.as_bytes()) {
-        let slot = match &*name {
-            "page" => &mut number,
-            "size" => &mut size,
-            _ => continue,
-        };
-        *slot = value
-            .parse()
-            .map_err(|_| Refusal(StatusCode::BAD_REQUEST, "page and size are whole numbers"))?;
-    }
-    if size == 0 {
-        size = DEFAULT_PAGE_SIZE;
-    }
-    Ok((number, size.min(MAX_PAGE_SIZE)))
 }

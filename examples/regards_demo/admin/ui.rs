@@ -11,8 +11,7 @@ use axum::http::{Method, StatusCode};
 use regards_auth::{Claims, Role};
 use serde_json::Value;
 
-use super::super::gateway::{Microservice, Refusal};
-use super::resources::page_request;
+use super::super::gateway::{Microservice, Refusal, page_request};
 use super::rights::{self, Caller, DefaultRole, ProjectRights, RightsError};
 use super::wire::{self, ADMIN_BASE};
 use super::{RightsService, caller, caller_role_name};

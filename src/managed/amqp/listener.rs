@@ -237,6 +237,11 @@ async fn supervise(state: Arc<ListenerState>) {
         for (vhost, kinds) in wanted {
             if let std::collections::hash_map::Entry::Vacant(entry) = running.entry(vhost) {
                 let vhost = entry.key().clone();
+                // Only the supervisor adds and removes a link's entry: an aborted link that was
+                // between two awaits on another worker must not bring its entry back.
+                state
+                    .lock_links()
+                    .insert(vhost.clone(), LinkState::default());
                 entry.insert(links.spawn(keep_linked(state.clone(), vhost, kinds)));
             }
         }
@@ -598,7 +603,9 @@ impl ListenerState {
 
     fn record_connected(&self, vhost: &str) {
         let mut links = self.lock_links();
-        let link = links.entry(vhost.to_owned()).or_default();
+        let Some(link) = links.get_mut(vhost) else {
+            return; // The link was stopped meanwhile.
+        };
         let microservice = self.access.microservice();
         if link.failing || link.connections > 0 {
             tracing::info!(
@@ -621,7 +628,9 @@ impl ListenerState {
 
     fn record_lost(&self, vhost: &str, error: &AmqpError) {
         let mut links = self.lock_links();
-        let link = links.entry(vhost.to_owned()).or_default();
+        let Some(link) = links.get_mut(vhost) else {
+            return; // The link was stopped meanwhile.
+        };
         if !link.failing {
             tracing::warn!(
                 microservice = self.access.microservice(), vhost, %error,
