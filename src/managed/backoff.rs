@@ -1,6 +1,7 @@
 //! The wait between attempts after failures, shared by the refresher (rs-admin) and the broker
 //! listener: doubling up to a cap, jittered so that instances failing together do not retry in
-//! step.
+//! step; and the spread of the periodic refreshes, so that projects and instances started
+//! together do not read rs-admin together every period.
 
 use std::time::Duration;
 
@@ -37,6 +38,14 @@ impl Backoff {
     }
 }
 
+/// What a periodic refresh's period is multiplied by: drawn in (0.9, 1], so that the wait lies
+/// in the period's last tenth (never longer: the period stays a bound on how stale rights may
+/// get) and the projects of one instance, and instances started together, spread their reads
+/// of rs-admin instead of sending them all at once every period.
+pub(crate) fn periodic_spread() -> f64 {
+    1.0 - jitter_fraction() / 10.0
+}
+
 /// A number in [0, 1) that differs between processes and calls (std's randomly keyed hasher;
 /// jitter needs no cryptographic randomness).
 fn jitter_fraction() -> f64 {
@@ -70,6 +79,17 @@ mod tests {
         }
         backoff.reset();
         assert!(backoff.next() <= first);
+    }
+
+    #[test]
+    fn periodic_waits_lie_in_the_last_tenth_of_the_period_and_vary() {
+        let period = Duration::from_secs(600);
+        let mut waits: Vec<Duration> = (0..16).map(|_| period.mul_f64(periodic_spread())).collect();
+        for wait in &waits {
+            assert!(*wait > period * 9 / 10 && *wait <= period, "{wait:?}");
+        }
+        waits.dedup();
+        assert!(waits.len() > 1, "{waits:?}");
     }
 
     #[test]

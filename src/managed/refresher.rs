@@ -11,7 +11,7 @@ use tokio::task::{AbortHandle, JoinSet};
 use tokio::time::Instant;
 
 use super::access::ManagedAccess;
-use super::backoff::Backoff;
+use super::backoff::{Backoff, periodic_spread};
 use super::state::{MAX_PROJECTS, Shared};
 
 /// How often rights are read again from rs-admin by default while rs-admin's events do not
@@ -157,8 +157,9 @@ async fn discover(access: &ManagedAccess) {
 }
 
 /// Registers `project` until it succeeds, and refreshes its rights every period: the period
-/// the broker link calls for, counted from the end of the last refresh, and shortened at once
-/// when the link is lost.
+/// the broker link calls for, counted from the end of the last refresh, drawn in its last tenth
+/// (projects and instances started together do not read rs-admin together), and shortened at
+/// once when the link is lost.
 async fn keep_up_to_date(shared: Weak<Shared>, project: String) {
     let mut backoff = Backoff::new(FIRST_RETRY_BACKOFF, MAX_RETRY_BACKOFF);
     let Some((periods, mut link)) = shared
@@ -186,8 +187,9 @@ async fn keep_up_to_date(shared: Weak<Shared>, project: String) {
             Some(backoff.next())
         };
         let since = Instant::now();
+        let spread = periodic_spread();
         loop {
-            let period = periods.for_link(*link.borrow_and_update());
+            let period = periods.for_link(*link.borrow_and_update()).mul_f64(spread);
             let wait = retry.map_or(period, |retry| retry.min(period));
             tokio::select! {
                 () = tokio::time::sleep_until(since + wait) => break,
