@@ -10,7 +10,9 @@ use hmac::{Hmac, Mac};
 use sha2::{Sha256, Sha384, Sha512};
 
 use crate::claims::Claims;
-use crate::key::{Algorithm, ConfigError, REGARDS_DEVELOPMENT_KEY, check_hmac_secret};
+use crate::key::{
+    Algorithm, ConfigError, REGARDS_DEVELOPMENT_KEY, check_hmac_secret, warn_development_key,
+};
 use crate::role::Role;
 use crate::verify::unix_now;
 
@@ -57,33 +59,34 @@ impl TokenIssuer {
     ///
     /// # Errors
     ///
-    /// A [`ConfigError`]: an RSA algorithm (this crate signs with HMAC only), an empty key, one
-    /// shorter than the hash, or REGARDS' development key.
+    /// [`ConfigError::UnsupportedAlgorithm`] for an RSA algorithm (this crate signs with HMAC
+    /// only), [`ConfigError::EmptyKey`] for an empty key, [`ConfigError::HmacKeyTooShort`] for
+    /// one shorter than the hash output, [`ConfigError::DevelopmentKey`] for REGARDS' public
+    /// development key.
     pub fn new(algorithm: Algorithm, secret: impl AsRef<[u8]>) -> Result<Self, ConfigError> {
-        Self::checked(algorithm, secret.as_ref(), false)
-    }
-
-    /// An HS512 issuer with REGARDS' public development key, for development stacks and tests.
-    /// Logs a warning: anyone can sign tokens with that key.
-    pub fn development() -> Self {
-        Self::checked(Algorithm::HS512, REGARDS_DEVELOPMENT_KEY.as_bytes(), true)
-            .expect("the development key is a valid HS512 key")
-    }
-
-    fn checked(
-        algorithm: Algorithm,
-        secret: &[u8],
-        allow_development_key: bool,
-    ) -> Result<Self, ConfigError> {
+        let secret = secret.as_ref();
         if !algorithm.is_hmac() {
             return Err(ConfigError::UnsupportedAlgorithm(algorithm));
         }
-        check_hmac_secret(algorithm, secret, allow_development_key)?;
+        check_hmac_secret(algorithm, secret, false)?;
         Ok(TokenIssuer {
             algorithm,
             secret: secret.to_vec(),
             validity: DEFAULT_VALIDITY,
         })
+    }
+
+    /// An HS512 issuer with REGARDS' public development key, for development stacks and tests.
+    /// Logs a warning: anyone can sign tokens with that key.
+    pub fn development() -> Self {
+        // Of the checks `new` runs, only the warning applies: the key is long enough for HS512
+        // (asserted at compile time where it is defined).
+        warn_development_key(Algorithm::HS512);
+        TokenIssuer {
+            algorithm: Algorithm::HS512,
+            secret: REGARDS_DEVELOPMENT_KEY.as_bytes().to_vec(),
+            validity: DEFAULT_VALIDITY,
+        }
     }
 
     /// Sets how long minted tokens are valid ([`DEFAULT_VALIDITY`] unless set).
@@ -126,6 +129,12 @@ impl TokenIssuer {
     }
 
     /// Signs `claims` as they are.
+    #[allow(
+        clippy::missing_panics_doc,
+        reason = "never panics: serializing `Claims` into JSON fails only if an additional \
+                  claim's text is not JSON, and every one is (read by a JSON parser, or written \
+                  by serde_json in `Claims::with_additional`)"
+    )]
     pub fn issue(&self, claims: &Claims) -> String {
         let header = format!(r#"{{"alg":"{}"}}"#, self.algorithm);
         let payload = serde_json::to_vec(claims).expect("claims serialize to JSON");

@@ -249,19 +249,27 @@ pub(crate) fn check_hmac_secret(
         if !allow_development_key {
             return Err(ConfigError::DevelopmentKey(algorithm));
         }
-        // Once per process and algorithm: a verifier and an issuer built with the key (the demo
-        // stack builds both) would otherwise say the same thing again.
-        if !DEVELOPMENT_KEY_WARNED[algorithm.index()].swap(true, Ordering::Relaxed) {
-            tracing::warn!(
-                %algorithm,
-                "using REGARDS' public development key: anyone can sign tokens this service \
-                 accepts; configure the deployment's own secret ({})",
-                algorithm.env_var()
-            );
-        }
+        warn_development_key(algorithm);
     }
     Ok(())
 }
+
+/// Warns that REGARDS' public development key is in use with `algorithm`.
+pub(crate) fn warn_development_key(algorithm: Algorithm) {
+    // Once per process and algorithm: a verifier and an issuer built with the key (the demo
+    // stack builds both) would otherwise say the same thing again.
+    if !DEVELOPMENT_KEY_WARNED[algorithm.index()].swap(true, Ordering::Relaxed) {
+        tracing::warn!(
+            %algorithm,
+            "using REGARDS' public development key: anyone can sign tokens this service \
+             accepts; configure the deployment's own secret ({})",
+            algorithm.env_var()
+        );
+    }
+}
+
+// `TokenIssuer::development` signs with the key without checking it at run time.
+const _: () = assert!(REGARDS_DEVELOPMENT_KEY.len() >= Algorithm::HS512.hash_len());
 
 /// Whether the development-key warning was logged, per algorithm.
 static DEVELOPMENT_KEY_WARNED: [AtomicBool; Algorithm::ALL.len()] =

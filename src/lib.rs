@@ -48,6 +48,8 @@
 #![forbid(unsafe_code)]
 #![deny(unreachable_pub)]
 #![warn(missing_docs, missing_debug_implementations)]
+// Rust API guidelines C-FAILURE: every public fallible or panicking function says when.
+#![warn(clippy::missing_errors_doc, clippy::missing_panics_doc)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod bearer;

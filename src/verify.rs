@@ -142,6 +142,13 @@ impl Verifier {
     /// Fails when none is set, or when one is unusable; REGARDS' public development key is
     /// refused (use [`VerifierBuilder::keys_from_env`] with
     /// [`VerifierBuilder::allow_development_key`] on a development machine).
+    ///
+    /// # Errors
+    ///
+    /// [`ConfigError::NotUnicode`] for a variable that is set but not UTF-8,
+    /// [`ConfigError::NoKey`] when none is set, and the key errors of
+    /// [`VerifierBuilder::build`] for a key that is unusable (an empty variable is
+    /// [`ConfigError::EmptyKey`]).
     pub fn from_env() -> Result<Verifier, ConfigError> {
         Verifier::builder().keys_from_env().build()
     }
@@ -155,11 +162,38 @@ impl Verifier {
 
     /// Verifies a compact JWS and returns its claims, which hold the token (see
     /// [`Claims::bearer_token`]).
+    ///
+    /// # Errors
+    ///
+    /// The [`AuthError`] of the first check the token fails, in the order of the
+    /// [type's docs](Verifier); a token that is not well-formed is
+    /// [`MalformedToken`](AuthError::MalformedToken), whatever else is wrong with it:
+    /// - [`TokenTooLarge`](AuthError::TokenTooLarge): longer than 8 KiB;
+    /// - [`MalformedToken`](AuthError::MalformedToken): not RFC 6750 `b64token` syntax with
+    ///   exactly three segments, a segment that is not strict base64url, or a header that is
+    ///   not one JSON object of at most 1 KiB with unique members (16 at most) and a string
+    ///   `alg`;
+    /// - [`UnsupportedHeader`](AuthError::UnsupportedHeader): `crit`, `cty` or `zip` in the
+    ///   header, or a `typ` that is not a JWT's;
+    /// - [`UnsupportedAlgorithm`](AuthError::UnsupportedAlgorithm): `alg` names no configured
+    ///   key (`none` and lower-case names included);
+    /// - [`InvalidSignature`](AuthError::InvalidSignature): a signature of the wrong length for
+    ///   the key, or one that does not match;
+    /// - [`InvalidClaims`](AuthError::InvalidClaims): the claims are not of the REGARDS shape
+    ///   (see [`Claims`]);
+    /// - [`Expired`](AuthError::Expired), [`NotYetValid`](AuthError::NotYetValid): `exp`
+    ///   passed, or `nbf` not reached, beyond the leeway;
+    /// - [`InvalidAudience`](AuthError::InvalidAudience): an `aud` that does not name the
+    ///   configured audience, or any `aud` when none is configured.
     pub fn verify(&self, token: &str) -> Result<Claims, AuthError> {
         self.verify_token(token.as_bytes(), unix_now)
     }
 
     /// [`verify`](Self::verify) at a given time, in seconds since the Unix epoch.
+    ///
+    /// # Errors
+    ///
+    /// As [`verify`](Self::verify), with `exp` and `nbf` judged at `now`.
     pub fn verify_at(&self, token: &str, now: u64) -> Result<Claims, AuthError> {
         self.verify_token(token.as_bytes(), move || now)
     }
@@ -510,6 +544,21 @@ impl VerifierBuilder {
     }
 
     /// Checks the configuration and builds the verifier.
+    ///
+    /// # Errors
+    ///
+    /// The first mistake found, in this order:
+    /// - [`ConfigError::NotUnicode`]: a variable [`keys_from_env`](Self::keys_from_env) read is
+    ///   not UTF-8;
+    /// - [`ConfigError::EmptyAudience`]: [`audience`](Self::audience) is the empty string;
+    /// - for each key set, from HS256 to RS512: [`ConfigError::EmptyKey`];
+    ///   [`ConfigError::HmacKeyTooShort`] (an HMAC key shorter than its hash output);
+    ///   [`ConfigError::DevelopmentKey`] (REGARDS' public key without
+    ///   [`allow_development_key`](Self::allow_development_key));
+    ///   [`ConfigError::InvalidRsaKey`] (neither base64 DER SubjectPublicKeyInfo nor PEM of an
+    ///   RSA key); [`ConfigError::RsaKeyTooSmall`] (under 2048 bits) or
+    ///   [`ConfigError::RsaKeyTooLarge`] (over 4096 bits);
+    /// - [`ConfigError::NoKey`]: no key at all.
     pub fn build(self) -> Result<Verifier, ConfigError> {
         if let Some(error) = self.error {
             return Err(error);

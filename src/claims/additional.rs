@@ -87,6 +87,14 @@ impl<'a> ClaimValue<'a> {
 
     /// The value read into `T` by serde_json (into a `serde_json::Value`, numbers beyond 64
     /// bits become doubles).
+    ///
+    /// # Errors
+    ///
+    /// The [`serde_json::Error`] of reading the value into `T` (the text itself is always valid
+    /// JSON): a value `T` does not accept (a string for a number, a missing field...), a `&str`
+    /// asked of a string with escapes (it cannot be borrowed: ask for a `String`), or, for a
+    /// value added with [`Claims::with_additional`](crate::Claims::with_additional), arrays or
+    /// objects nested beyond serde_json's recursion limit.
     pub fn deserialize<T: serde::Deserialize<'a>>(self) -> Result<T, serde_json::Error> {
         serde_json::from_str(self.json)
     }

@@ -454,6 +454,11 @@ enum TokenText {
 
 impl BearerToken {
     /// A token from its text, checked for RFC 6750 syntax and the size cap (not verified).
+    ///
+    /// # Errors
+    ///
+    /// [`AuthError::TokenTooLarge`] for a token longer than 8 KiB, and
+    /// [`AuthError::MalformedToken`] for one that is empty or not RFC 6750 `b64token` syntax.
     pub fn new(token: &str) -> Result<Self, AuthError> {
         check_token_syntax(token.as_bytes())?;
         Ok(BearerToken(TokenText::Given(token.into())))
@@ -468,6 +473,13 @@ impl BearerToken {
     }
 
     /// `Bearer <token>`, marked sensitive, ready for an outgoing `Authorization` header.
+    #[allow(
+        clippy::missing_panics_doc,
+        reason = "never panics: the token is `b64token` syntax (checked by `new`, or by the \
+                  verification of the claims that hold it), all visible ASCII; `HeaderValue` has \
+                  no infallible constructor without `unsafe`, and this runs on every request the \
+                  client's `AttachToken` sends"
+    )]
     pub fn to_header_value(&self) -> HeaderValue {
         let mut value = Vec::with_capacity(7 + self.as_str().len());
         value.extend_from_slice(b"Bearer ");

@@ -283,10 +283,14 @@ impl PasswordGrant {
     ///
     /// # Errors
     ///
-    /// A [`ClientConfigError`] if the host is not an absolute `http(s)://` URL, if it is
-    /// `https://` and HTTPS is unavailable (no `client-rustls` feature, or no system root
-    /// certificate), if the client id is empty or has a `:`, or if the tenant or username is
-    /// empty.
+    /// A [`ClientConfigError`], the first of:
+    /// [`EmptyParameter`](ClientConfigError::EmptyParameter) if the tenant or username is
+    /// empty; [`InvalidClientId`](ClientConfigError::InvalidClientId) if the client id is empty
+    /// or has a `:`; [`InvalidHost`](ClientConfigError::InvalidHost) if the host is not an
+    /// absolute `http(s)://` URL without query or fragment; for an `https://` host,
+    /// [`HttpsNeedsFeature`](ClientConfigError::HttpsNeedsFeature) without the `client-rustls`
+    /// feature, or [`Tls`](ClientConfigError::Tls) if no system root certificate could be
+    /// loaded.
     pub fn new(
         host: &str,
         tenant: &str,
@@ -317,6 +321,11 @@ impl<T, B> PasswordGrant<T, B> {
     /// # Errors
     ///
     /// As [`new`](PasswordGrant::new), except for HTTPS, which is the transport's business.
+    #[allow(
+        clippy::missing_panics_doc,
+        reason = "never panics: `Basic` and base64 are always a valid header value, and \
+                  `HeaderValue` has no infallible constructor without `unsafe`"
+    )]
     pub fn with_custom_transport(
         host: &str,
         tenant: &str,

@@ -74,6 +74,11 @@ impl ManagedAccess {
 
     /// Serves `project` too (REGARDS' new-project event): the refresher, if running, registers
     /// the endpoints and fetches the project's rights right away.
+    ///
+    /// # Errors
+    ///
+    /// [`ManagedConfigError::EmptyProject`] for an empty name. A project already served is no
+    /// error (nothing changes).
     pub fn add_project(&self, project: &str) -> Result<(), ManagedConfigError> {
         if project.is_empty() {
             return Err(ManagedConfigError::EmptyProject);
@@ -133,6 +138,16 @@ impl ManagedAccess {
     /// A failure is recorded in [`health`](Self::health) and logged once until it recovers.
     /// A project not served ([`add_project`](Self::add_project) first) is refused with
     /// [`AdminError::UnknownProject`]: an event naming any tenant must not make it served.
+    ///
+    /// # Errors
+    ///
+    /// - [`AdminError::UnknownProject`]: `project` is not served;
+    /// - [`AdminError::Transport`]: the request could not be sent or the answer not read;
+    /// - [`AdminError::Timeout`]: no complete answer within the rs-admin timeout
+    ///   ([`ManagedAccessBuilder::admin_timeout`](super::ManagedAccessBuilder::admin_timeout));
+    /// - [`AdminError::Status`]: rs-admin answered a status other than a success;
+    /// - [`AdminError::BadAnswer`]: the answer is larger than the size cap
+    ///   ([`ManagedAccessBuilder::max_response_size`](super::ManagedAccessBuilder::max_response_size)).
     pub async fn register(&self, project: &str) -> Result<(), AdminError> {
         self.served(project)?;
         let result = self
@@ -173,6 +188,23 @@ impl ManagedAccess {
     ///
     /// A project not served is refused with [`AdminError::UnknownProject`]. The whole read is
     /// bounded by the refresh timeout ([`ManagedAccessBuilder::refresh_timeout`](super::ManagedAccessBuilder::refresh_timeout)).
+    ///
+    /// # Errors
+    ///
+    /// - [`AdminError::UnknownProject`]: `project` is not served, or stopped being served while
+    ///   rs-admin was read (its rights are then not installed);
+    /// - [`AdminError::Timeout`]: the whole read took longer than the refresh timeout, one call
+    ///   longer than the rs-admin timeout
+    ///   ([`ManagedAccessBuilder::admin_timeout`](super::ManagedAccessBuilder::admin_timeout)),
+    ///   or the runtime shut down while the rights were built;
+    /// - [`AdminError::Transport`]: a request could not be sent or its answer not read;
+    /// - [`AdminError::Status`]: rs-admin answered a status other than a success (a 404 on a
+    ///   role's rights that is not rs-admin's own answer included);
+    /// - [`AdminError::BadAnswer`]: an answer is not the JSON REGARDS sends (wrong shape, more
+    ///   than 1000 roles, a role without a name...), is larger than the size cap, the answers
+    ///   together exceed the refresh size cap
+    ///   ([`ManagedAccessBuilder::max_refresh_size`](super::ManagedAccessBuilder::max_refresh_size)),
+    ///   or rs-admin lists a role whose rights it says it does not know.
     pub async fn refresh(&self, project: &str) -> Result<(), AdminError> {
         let mut admitted = None;
         self.shared.update(project, |state| {
@@ -259,6 +291,11 @@ impl ManagedAccess {
 
     /// Registers then refreshes `project`, as a REGARDS service does for each project at
     /// start-up (`manageTenant`). Both are attempted; the first error is returned.
+    ///
+    /// # Errors
+    ///
+    /// The error of [`register`](Self::register) if it failed, else that of
+    /// [`refresh`](Self::refresh).
     pub async fn register_and_refresh(&self, project: &str) -> Result<(), AdminError> {
         let registered = self.register(project).await;
         let refreshed = self.refresh(project).await;

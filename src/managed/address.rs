@@ -88,6 +88,13 @@ impl TrustedProxies {
 
     /// Trusts these addresses and networks (`10.0.0.7`, `10.0.0.0/8`, `fd00::/8`), reading
     /// `X-Forwarded-For`.
+    ///
+    /// # Errors
+    ///
+    /// For the first entry to fix (named as given, trimmed):
+    /// [`ManagedConfigError::InvalidTrustedProxy`] if it is neither an IP address nor a network
+    /// in CIDR notation, [`ManagedConfigError::Ipv4CompatibleTrustedProxy`] if it is a
+    /// deprecated IPv4-compatible IPv6 address or network (`::10.0.0.1`, `::/96`).
     pub fn new<I, S>(proxies: I) -> Result<Self, ManagedConfigError>
     where
         I: IntoIterator<Item = S>,

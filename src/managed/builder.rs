@@ -181,6 +181,20 @@ impl ManagedAccessBuilder {
     }
 
     /// Checks the configuration.
+    ///
+    /// # Errors
+    ///
+    /// The first mistake found, in this order:
+    /// - [`ManagedConfigError::InvalidMicroservice`]: the microservice name is empty or not
+    ///   only letters, digits, `-`, `_` and `.`;
+    /// - [`ManagedConfigError::InvalidAdminUrl`]: no [`admin_url`](Self::admin_url), or it
+    ///   or the [`admin_instance_url`](Self::admin_instance_url) is not an absolute `http://`
+    ///   or `https://` URL with a host and without query or fragment;
+    /// - [`ManagedConfigError::EmptyProject`]: an empty project name;
+    /// - [`ManagedConfigError::NoProject`]: no project and no rs-admin-instance URL;
+    /// - [`ManagedConfigError::MissingSystemTokens`]: no [`system_tokens`](Self::system_tokens);
+    /// - [`ManagedConfigError::ZeroSetting`]: a zero refresh period, safety refresh period,
+    ///   refresh timeout, rs-admin timeout, response size cap or refresh size cap.
     pub fn build(self) -> Result<ManagedAccess, ManagedConfigError> {
         let microservice_ok = !self.microservice.is_empty()
             && self

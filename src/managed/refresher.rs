@@ -45,6 +45,10 @@ impl ManagedAccess {
     ///
     /// The work stops when the returned [`Refresher`] is dropped, or, once
     /// [`detached`](Refresher::detach), when the last clone of this access is.
+    ///
+    /// # Panics
+    ///
+    /// Outside a tokio runtime, as [`tokio::spawn`].
     pub fn spawn(&self) -> Refresher {
         let weak = Arc::downgrade(&self.shared);
         Refresher {

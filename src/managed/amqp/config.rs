@@ -149,6 +149,11 @@ impl AmqpConfig {
     /// | `REGARDS_INSTANCE_NAME` | `regards.instance.name` (the `app_id` of published messages) | `REGARDS` |
     ///
     /// Values that make no sense fail with a message naming the variable.
+    ///
+    /// # Errors
+    ///
+    /// Those of [`AmqpConfigBuilder::build`]. A variable that is empty or not UTF-8 counts as
+    /// unset.
     pub fn from_env() -> Result<AmqpConfig, AmqpConfigError> {
         AmqpConfig::builder().env().build()
     }
@@ -321,6 +326,22 @@ impl AmqpConfigBuilder {
     }
 
     /// Checks the configuration.
+    ///
+    /// # Errors
+    ///
+    /// The first mistake found, in this order:
+    /// - [`AmqpConfigError::TlsUnsupported`]: `SPRING_RABBITMQ_SSL_ENABLED` is `true` (any case);
+    /// - [`AmqpConfigError::Invalid`], naming the setting to fix: a broker [`url`](Self::url)
+    ///   that is not `amqp://[user[:password]@]host[:port][/]` (a path, query or fragment, a
+    ///   bad percent escape); [`addresses`](Self::addresses) (or host and port) that are not a
+    ///   non-empty list of `host[:port]`; a host that is not letters, digits, `.`, `-`, `_` and
+    ///   `:` (253 bytes at most) or a port that is not 1 to 65535, management's included; a
+    ///   management protocol other than `http` or `https`; a mode other than `SINGLE` or
+    ///   `MULTI`; a namespace, type identifier or instance identifier that is not 1 to 64
+    ///   letters, digits, `.`, `-`, `_` or `:`;
+    /// - [`AmqpConfigError::Zero`]: a zero [`prefetch`](Self::prefetch),
+    ///   [`max_message_size`](Self::max_message_size) or
+    ///   [`connect_timeout`](Self::connect_timeout).
     pub fn build(self) -> Result<AmqpConfig, AmqpConfigError> {
         if self.ssl {
             return Err(AmqpConfigError::TlsUnsupported);

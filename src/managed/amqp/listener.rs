@@ -103,6 +103,19 @@ impl EventListener {
     /// Checks the names this instance will use and starts listening on the current tokio
     /// runtime. Connecting happens in the background: an unreachable broker is not an error
     /// here, it shows in [`health`](Self::health) and the logs.
+    ///
+    /// # Errors
+    ///
+    /// - [`AmqpConfigError::Invalid`]: the type identifier (the microservice name unless
+    ///   [configured](super::AmqpConfigBuilder::type_identifier)) is not 1 to 64 letters,
+    ///   digits, `.`, `-`, `_` or `:`;
+    /// - [`AmqpConfigError::NameTooLong`]: a queue name this instance would use is longer than
+    ///   AMQP's 255 bytes;
+    /// - [`AmqpConfigError::AlreadyFollowed`]: another listener of `access` is alive.
+    ///
+    /// # Panics
+    ///
+    /// Outside a tokio runtime, as [`tokio::spawn`].
     pub fn start(access: &ManagedAccess, config: AmqpConfig) -> Result<Self, AmqpConfigError> {
         let microservice = access.microservice();
         let type_identifier = config.type_identifier(microservice);

@@ -68,6 +68,11 @@ impl RegardsEvent {
 
     /// The body REGARDS' publisher writes for this event (Jackson, members in declaration
     /// order).
+    #[allow(
+        clippy::missing_panics_doc,
+        reason = "never panics: serde_json fails to serialize a `Value` only when its writer \
+                  fails, and a `Vec` never does"
+    )]
     pub fn to_json(&self) -> Vec<u8> {
         let json = match self {
             RegardsEvent::Role { role } => serde_json::json!({ "role": role }),

@@ -2,6 +2,7 @@
 //! rs-admin-instance do (same virtual host, exchange, properties, headers and body), for a
 //! service that changes rights itself, for tests, and for the demo's rs-admin.
 
+use std::collections::hash_map::Entry;
 use std::collections::{HashMap, HashSet};
 
 use lapin::options::{BasicPublishOptions, ConfirmSelectOptions};
@@ -61,6 +62,21 @@ impl EventPublisher {
 
     /// Publishes `event` about `project` (ignored for tenant events, whose project is in the
     /// event), and waits for the broker's confirmation.
+    ///
+    /// # Errors
+    ///
+    /// - [`AmqpError::NameTooLong`]: `project` is not a name this crate follows (empty, longer
+    ///   than 200 bytes, or with control characters);
+    /// - [`AmqpError::Management`]: the virtual host could not be read or created through the
+    ///   management API (an error status, or the API unreachable);
+    /// - [`AmqpError::Connection`]: no address of the broker could be connected to, or the
+    ///   connection failed;
+    /// - [`AmqpError::Refused`]: the broker refused an operation (an AMQP protocol error on
+    ///   connecting, declaring or publishing), or did not confirm the message (a `nack`);
+    /// - [`AmqpError::Timeout`]: connecting, a management call or the confirmation took longer
+    ///   than the [connection timeout](super::AmqpConfigBuilder::connect_timeout).
+    ///
+    /// After an error, the next publication to the same virtual host opens a new connection.
     pub async fn publish(&self, project: &str, event: &RegardsEvent) -> Result<(), AmqpError> {
         let kind = event.kind();
         let (vhost, tenant) = match kind {
@@ -73,15 +89,17 @@ impl EventPublisher {
             _ => return Err(AmqpError::NameTooLong),
         };
         let mut links = self.links.lock().await;
-        if !links.contains_key(&vhost) {
-            let link = self.open(&vhost).await?;
-            links.insert(vhost.clone(), link);
-        }
-        let link = links.get_mut(&vhost).expect("just inserted");
-        let result = publish_on(link, &self.config, tenant, event).await;
+        let mut link = match links.entry(vhost) {
+            Entry::Occupied(link) => link,
+            Entry::Vacant(slot) => {
+                let link = self.open(slot.key()).await?;
+                slot.insert_entry(link)
+            }
+        };
+        let result = publish_on(link.get_mut(), &self.config, tenant, event).await;
         if result.is_err() {
             // The next publication starts from a new connection.
-            links.remove(&vhost);
+            link.remove();
         }
         result
     }
