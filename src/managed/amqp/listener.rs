@@ -115,8 +115,10 @@ impl EventListener {
     ///
     /// # Panics
     ///
-    /// Outside a tokio runtime, as [`tokio::spawn`].
+    /// Outside a tokio runtime, as [`tokio::spawn`]; `access` is left as it was.
     pub fn start(access: &ManagedAccess, config: AmqpConfig) -> Result<Self, AmqpConfigError> {
+        // Outside a runtime, panic before the access is marked as followed, not after.
+        let runtime = tokio::runtime::Handle::current();
         let microservice = access.microservice();
         let type_identifier = config.type_identifier(microservice);
         if !topology::valid_name_part(type_identifier) {
@@ -149,7 +151,7 @@ impl EventListener {
             wake: tokio::sync::Notify::new(),
             stopped: Mutex::new(false),
         });
-        let task = tokio::spawn(supervise(state.clone()));
+        let task = runtime.spawn(supervise(state.clone()));
         Ok(EventListener { state, task })
     }
 
@@ -732,5 +734,33 @@ mod tests {
         // Idle for a window: followed at once again.
         let later = now + REFRESH_WINDOW;
         assert_eq!(pacer.next_start(later), later);
+    }
+
+    #[test]
+    fn a_start_outside_a_runtime_leaves_the_access_free_to_be_followed() {
+        let access = ManagedAccess::builder("rs-notifier", crate::managed::fixtures::endpoints())
+            .admin_url("http://127.0.0.1:9")
+            .system_tokens(crate::TokenIssuer::development())
+            .projects(["project1"])
+            .build()
+            .unwrap();
+        // Nothing listens on the discard port: the listener only fails to connect.
+        let config = || {
+            AmqpConfig::builder()
+                .url("amqp://guest:guest@127.0.0.1:9")
+                .management("http", "127.0.0.1", 9)
+                .build()
+                .unwrap()
+        };
+        let outside = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            EventListener::start(&access, config())
+        }));
+        assert!(outside.is_err(), "no runtime: tokio's panic");
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let _inside = runtime.enter();
+        assert!(EventListener::start(&access, config()).is_ok());
     }
 }
