@@ -1275,6 +1275,24 @@ async fn example_warns_once_that_the_development_key_is_public() {
     );
 }
 
+/// Started on a port the system picks (`REGARDS_DEMO_ADDR=127.0.0.1:0`), the demo's services reach
+/// its rs-admin on the port it was given, not on port 0: each registers and reads its rights.
+#[tokio::test]
+async fn example_on_a_port_the_system_picks_registers_its_services_there() {
+    let demo = RunningDemo::start(&[]);
+    for microservice in [
+        "rs-notifier",
+        "rs-admin",
+        "rs-catalog",
+        "rs-admin-instance",
+        "rs-access-project",
+    ] {
+        let read = format!(r#"rights read from rs-admin microservice="{microservice}""#);
+        assert!(demo.logs(&read), "{microservice}:\n{}", demo.log());
+    }
+    assert!(!demo.log().contains("cannot register"), "{}", demo.log());
+}
+
 /// A key made at test time, so no secret lives in the repository.
 fn operator_key() -> String {
     let seed = SystemTime::now()

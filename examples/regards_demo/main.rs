@@ -76,7 +76,7 @@ async fn main() -> std::process::ExitCode {
         )
         .init();
     let run = async {
-        let config = DemoConfig::from_env()?;
+        let mut config = DemoConfig::from_env()?;
         let shutdown = shutdown_signal()
             .map_err(|error| format!("cannot listen for Ctrl-C and SIGTERM: {error}"))?;
         let listener = tokio::net::TcpListener::bind(config.addr)
@@ -88,6 +88,8 @@ async fn main() -> std::process::ExitCode {
                 )
             })?;
         let addr = listener.local_addr().map_err(|error| error.to_string())?;
+        // The services reach rs-admin where the demo really listens (port 0 picks one).
+        config.addr = addr;
         println!("REGARDS demo listening on http://{addr}");
         // The peer address reaches the services (`ConnectInfo`) for the roles' address filters.
         let app = app(config).into_make_service_with_connect_info::<std::net::SocketAddr>();
