@@ -189,9 +189,7 @@ impl Endpoints {
         for (index, endpoint) in list.iter().enumerate() {
             check(endpoint)?;
             if endpoint.method == Method::GET && endpoint.path == SECURITY_RESOURCES_PATH {
-                return Err(ManagedConfigError::DuplicateEndpoint(
-                    endpoint.resource_id(),
-                ));
+                return Err(ManagedConfigError::ReservedEndpoint(endpoint.resource_id()));
             }
             let shape = shape(&endpoint.path);
             let key = (endpoint.method.clone(), shape.clone());
@@ -486,12 +484,14 @@ mod tests {
     }
 
     #[test]
-    fn declaring_the_endpoint_list_is_a_duplicate() {
+    fn declaring_the_endpoint_list_is_refused_as_reserved() {
         let declared = Endpoints::new([endpoint(Method::GET, "/security/resources", Role::Public)]);
+        let error = declared.unwrap_err();
         assert_eq!(
-            declared.unwrap_err(),
-            ManagedConfigError::DuplicateEndpoint("/security/resources@GET".into())
+            error,
+            ManagedConfigError::ReservedEndpoint("/security/resources@GET".into())
         );
+        assert!(error.to_string().contains("do not declare it"), "{error}");
         let other_method =
             Endpoints::new([endpoint(Method::POST, "/security/resources", Role::Admin)]);
         assert!(other_method.is_ok());

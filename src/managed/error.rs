@@ -22,6 +22,9 @@ pub enum ManagedConfigError {
     InvalidPath(String),
     /// The same method and path declared twice.
     DuplicateEndpoint(String),
+    /// `GET /security/resources` declared: managed access answers it itself, as every REGARDS
+    /// service does, with the list of the declared endpoints.
+    ReservedEndpoint(String),
     /// Two path templates that match the same requests.
     OverlappingPaths {
         /// The template declared second.
@@ -75,6 +78,11 @@ impl fmt::Display for ManagedConfigError {
                     "endpoint {endpoint} is declared twice: declare each method and path once"
                 )
             }
+            ManagedConfigError::ReservedEndpoint(endpoint) => write!(
+                f,
+                "endpoint {endpoint} is answered by managed access itself (the list of the \
+                 declared endpoints, as every REGARDS service answers it): do not declare it"
+            ),
             ManagedConfigError::OverlappingPaths { path, with } => write!(
                 f,
                 "endpoint path {path} overlaps {with}: give both the same parameter names, or \
