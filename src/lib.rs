@@ -65,6 +65,8 @@ mod extract;
 mod future;
 mod guard;
 mod issue;
+#[cfg(any(feature = "client", feature = "managed"))]
+mod jitter;
 mod json;
 mod jws;
 mod key;

@@ -11,9 +11,10 @@ use std::time::{Duration, Instant};
 use http::Extensions;
 use tokio::sync::Notify;
 
-use super::time::{jittered, now};
+use super::time::now;
 use super::{AccessToken, ClientError, TokenSource};
 use crate::BearerToken;
+use crate::jitter;
 
 /// How long before its expiry a cached token is refreshed, unless set: 60 seconds.
 pub const DEFAULT_REFRESH_MARGIN: Duration = Duration::from_secs(60);
@@ -387,7 +388,7 @@ impl<S: TokenSource> Inner<S> {
                 Ok(token) => return Ok(token),
                 Err(error) if error.is_retryable() && attempt < settings.attempts => {
                     tracing::debug!(%error, attempt, "token fetch failed; retrying");
-                    tokio::time::sleep(jittered(backoff)).await;
+                    tokio::time::sleep(jitter::equal(backoff)).await;
                     backoff = (backoff * 2).min(MAX_BACKOFF);
                     attempt += 1;
                 }
@@ -417,7 +418,7 @@ impl State {
             }
             Err(error) => {
                 self.failures = self.failures.saturating_add(1);
-                let backoff = jittered(settings.backoff_after(self.failures));
+                let backoff = jitter::equal(settings.backoff_after(self.failures));
                 self.next_refresh = now.checked_add(backoff);
                 let still_valid = self
                     .cached

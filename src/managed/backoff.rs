@@ -5,6 +5,8 @@
 
 use std::time::Duration;
 
+use crate::jitter;
+
 /// Exponential backoff from `first` to `max`, each wait drawn between half and all of its step.
 #[derive(Debug, Clone)]
 pub(crate) struct Backoff {
@@ -29,7 +31,7 @@ impl Backoff {
             .saturating_mul(1 << self.failures.min(16))
             .min(self.max);
         self.failures = self.failures.saturating_add(1);
-        step.mul_f64(0.5 + jitter_fraction() / 2.0)
+        jitter::equal(step)
     }
 
     /// After a success: the next failure waits `first` again.
@@ -43,15 +45,7 @@ impl Backoff {
 /// get) and the projects of one instance, and instances started together, spread their reads
 /// of rs-admin instead of sending them all at once every period.
 pub(crate) fn periodic_spread() -> f64 {
-    1.0 - jitter_fraction() / 10.0
-}
-
-/// A number in [0, 1) that differs between processes and calls (std's randomly keyed hasher;
-/// jitter needs no cryptographic randomness).
-fn jitter_fraction() -> f64 {
-    use std::hash::{BuildHasher, RandomState};
-    let bits = RandomState::new().hash_one(std::time::Instant::now());
-    (bits >> 11) as f64 / (1u64 << 53) as f64
+    1.0 - jitter::fraction() / 10.0
 }
 
 #[cfg(test)]
