@@ -6,6 +6,8 @@
 mod regards_demo;
 #[path = "support/reply.rs"]
 mod reply;
+#[path = "support/served_demo.rs"]
+mod served_demo;
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -18,8 +20,9 @@ use hyper_util::rt::TokioExecutor;
 use regards_auth::{Role, TokenIssuer};
 use serde_json::{Value, json};
 
-use regards_demo::{DemoConfig, RightsEvent, RightsEvents};
+use regards_demo::{RightsEvent, RightsEvents};
 use reply::{Reply, client, send_json};
+use served_demo::{ServedDemo, serve_demo};
 
 const ADMIN: &str = "/api/v1/rs-admin";
 const TOKEN_PATH: &str = "/api/v1/rs-authentication/oauth/token";
@@ -40,19 +43,8 @@ impl Demo {
     }
 
     async fn start_with(events: RightsEvents) -> Demo {
-        let mut config = DemoConfig::development();
-        let issuer = config.issuer.clone();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        config.addr = listener.local_addr().unwrap();
-        let base = format!("http://{}", config.addr);
-        let demo = regards_demo::demo(config, events);
-        let app = demo.router.clone();
-        tokio::spawn(async move { axum::serve(listener, app).await });
-        // The services register their endpoints with rs-admin over HTTP as they start.
-        assert!(
-            demo.managed(Duration::from_secs(20)).await,
-            "the services registered"
-        );
+        let ServedDemo { base, issuer, .. } = serve_demo(listener, |_| {}, events).await;
         Demo { base, issuer }
     }
 

@@ -11,16 +11,17 @@
 mod regards_demo;
 #[path = "support/reply.rs"]
 mod reply;
+#[path = "support/served_demo.rs"]
+mod served_demo;
 
 use std::collections::BTreeSet;
-use std::time::Duration;
 
 use http::Method;
 use regards_auth::{Role, TokenIssuer};
 use serde_json::{Value, json};
 
-use regards_demo::{DemoConfig, RightsEvents};
 use reply::{Reply, client, send_json};
+use served_demo::{ServedDemo, serve_development_demo};
 
 const ADMIN: &str = "/api/v1/rs-admin";
 const ADMIN_PUBLIC: &str = "/api/v1/rs-admin-public";
@@ -36,18 +37,7 @@ struct Demo {
 
 impl Demo {
     async fn start() -> Demo {
-        let mut config = DemoConfig::development();
-        let issuer = config.issuer.clone();
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        config.addr = listener.local_addr().unwrap();
-        let base = format!("http://{}", config.addr);
-        let demo = regards_demo::demo(config, RightsEvents::default());
-        let app = demo.router.clone();
-        tokio::spawn(async move { axum::serve(listener, app).await });
-        assert!(
-            demo.managed(Duration::from_secs(20)).await,
-            "the services registered"
-        );
+        let ServedDemo { base, issuer, .. } = serve_development_demo().await;
         Demo { base, issuer }
     }
 

@@ -13,16 +13,16 @@
 mod regards_demo;
 #[path = "support/reply.rs"]
 mod reply;
+#[path = "support/served_demo.rs"]
+mod served_demo;
 
 // Only `routes` and `app` are used here; `main` is the example's.
 #[allow(dead_code)]
 #[path = "../examples/notifier.rs"]
 mod notifier;
 
-use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use axum::Router;
 use http::{Method, StatusCode};
 use regards_auth::managed::{
     ForwardedHeader, ManagedAccess, Refresher, RightsSource, TrustedProxies,
@@ -33,6 +33,7 @@ use tokio::net::TcpListener;
 
 use regards_demo::{DemoConfig, DemoUser, RightsEvents};
 use reply::{HttpClient, Reply, client, send_json};
+use served_demo::{ServedDemo, serve, serve_demo};
 
 const TOKEN_PATH: &str = "/api/v1/rs-authentication/oauth/token";
 /// The demo's OAuth client, `client:secret`.
@@ -46,20 +47,10 @@ const OPERATOR: &str = "NOTIFIER_OPERATOR";
 const ADDRESS_REFUSED: &str = r#"Bearer realm="regards""#;
 const INSUFFICIENT_SCOPE: &str = r#"Bearer realm="regards", error="insufficient_scope""#;
 
-/// How long the demo's services may take to register and read their rights.
-const READY: Duration = Duration::from_secs(20);
 /// How long any other wait may take.
 const WAIT: Duration = Duration::from_secs(10);
 /// The standalone notifier's refresh period.
 const STANDALONE_REFRESH: Duration = Duration::from_millis(300);
-
-/// Serves `router` on `listener`, the peer address given to the services.
-fn serve(listener: TcpListener, router: Router) {
-    tokio::spawn(async move {
-        let app = router.into_make_service_with_connect_info::<SocketAddr>();
-        axum::serve(listener, app).await
-    });
-}
 
 /// Polls `check` until it holds; fails after [`WAIT`]. Returns how long it took.
 async fn eventually(what: &str, mut check: impl AsyncFnMut() -> bool) -> Duration {
@@ -94,17 +85,8 @@ impl Stack {
 
     /// The demo on `listener`; its services reach rs-admin at the listener's address.
     async fn start_on(listener: TcpListener, configure: impl FnOnce(&mut DemoConfig)) -> Stack {
-        let mut config = DemoConfig::development();
-        configure(&mut config);
-        config.addr = listener.local_addr().unwrap();
-        let base = format!("http://{}", config.addr);
-        let issuer = config.issuer.clone();
-        let demo = regards_demo::demo(config, RightsEvents::default());
-        serve(listener, demo.router.clone());
-        assert!(
-            demo.managed(READY).await,
-            "the services registered and read their rights"
-        );
+        let ServedDemo { base, issuer, demo } =
+            serve_demo(listener, configure, RightsEvents::default()).await;
         Stack {
             base,
             issuer,
