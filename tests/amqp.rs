@@ -296,10 +296,13 @@ async fn hostile_messages_are_counted_and_dropped_without_breaking_the_link() {
             .await
             .unwrap();
     }
+    // One vhost for every project here: no event can come from another project's.
+    let per_project_vhost = [Dropped::OtherVhost];
     eventually("every hostile message is counted", WAIT, async || {
         let health = instance.listener.health();
         Dropped::ALL
             .iter()
+            .filter(|reason| !per_project_vhost.contains(reason))
             .all(|reason| health.dropped(*reason) == 1)
     })
     .await;
@@ -313,6 +316,98 @@ async fn hostile_messages_are_counted_and_dropped_without_breaking_the_link() {
         &stack.operator(),
         StatusCode::OK,
     )
+    .await;
+}
+
+/// In a vhost per project, an event in one project's vhost naming another project is dropped:
+/// whoever may write in project1's vhost does not speak for project2.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_event_naming_a_project_of_another_vhost_is_dropped() {
+    let broker = broker_or_skip!();
+    let _shared = broker.shared().await;
+    let (_stack, instance) =
+        stack_and_instance(broker, VhostMode::Multi, "cross", "cross", |config| config).await;
+    let connection = Connection::connect(
+        &format!("{}/regards.project1", broker.url()),
+        ConnectionProperties::default(),
+    )
+    .await
+    .unwrap();
+    let channel = connection.create_channel().await.unwrap();
+    let role = "fr.cnes.regards.framework.security.event.RoleEvent";
+    let before = instance.listener.health();
+    for tenant in ["project2", "project1"] {
+        let mut headers = FieldTable::default();
+        for (name, value) in [
+            ("regards.tenant", tenant),
+            ("__TypeId__", role),
+            ("regards.converter", "JACKSON"),
+        ] {
+            headers.insert(
+                name.into(),
+                AMQPValue::LongString(LongString::from(value.as_bytes())),
+            );
+        }
+        channel
+            .basic_publish(
+                format!("cross.broadcast.{role}").as_str().into(),
+                "".into(),
+                BasicPublishOptions::default(),
+                br#"{"role":"X"}"#,
+                BasicProperties::default().with_headers(headers),
+            )
+            .await
+            .unwrap()
+            .await
+            .unwrap();
+    }
+    eventually("project1's event is acted upon", WAIT, async || {
+        instance.listener.health().events > before.events
+    })
+    .await;
+    let health = instance.listener.health();
+    assert_eq!(
+        health.dropped(Dropped::OtherVhost),
+        before.dropped(Dropped::OtherVhost) + 1,
+        "{health:?}"
+    );
+    assert!(health.connected, "{health:?}");
+}
+
+/// A project announced under a name whose vhost name, lower-cased as REGARDS writes it, is
+/// longer than AMQP allows is not served, and every other link stays up.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_project_whose_vhost_name_is_too_long_is_not_served() {
+    let broker = broker_or_skip!();
+    let _shared = broker.shared().await;
+    let (_stack, instance) =
+        stack_and_instance(broker, VhostMode::Multi, "long", "long", |config| config).await;
+    let publisher = EventPublisher::new(
+        test_config(broker, VhostMode::Multi, "long")
+            .build()
+            .unwrap(),
+    );
+    // 200 bytes, 300 once lower-cased (U+023A lower-cases to a three-byte character).
+    let long = "\u{23a}".repeat(100);
+    for tenant in [long.clone(), "project9".to_owned()] {
+        publisher
+            .publish("", &RegardsEvent::TenantCreated { tenant })
+            .await
+            .unwrap();
+    }
+    eventually("the next project is served", WAIT, async || {
+        instance.access.projects().contains(&"project9".to_owned())
+    })
+    .await;
+    assert!(!instance.access.projects().contains(&long));
+    eventually("every link is up", WAIT, async || {
+        let health = instance.listener.health();
+        health.connected
+            && health
+                .links
+                .iter()
+                .any(|link| link.vhost == "regards.project9")
+    })
     .await;
 }
 

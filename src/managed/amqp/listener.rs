@@ -39,6 +39,8 @@ const REFRESH_WINDOW: Duration = Duration::from_millis(500);
 /// The heartbeat asked of the broker: a broker that vanished without closing is noticed within
 /// two of them.
 const HEARTBEAT_SECONDS: u16 = 20;
+/// The longest name AMQP carries (a short string: virtual hosts, exchanges, queues).
+const MAX_SHORT_STRING: usize = 255;
 
 /// Follows rs-admin's events over RabbitMQ for a [`ManagedAccess`], as a Java REGARDS service's
 /// `SecurityEventHandler` and `AmqpEventHandler` do:
@@ -260,8 +262,22 @@ async fn supervise(state: Arc<ListenerState>) {
                 entry.insert(links.spawn(keep_linked(state.clone(), vhost, kinds)));
             }
         }
-        // Reap finished links (they only finish when aborted).
-        while links.try_join_next().is_some() {}
+        // Reap finished links. They end only when aborted, or if one panicked: that one is
+        // started again at the next check (at most every PROJECTS_CHECK), not left dead.
+        while let Some(ended) = links.try_join_next_with_id() {
+            let Err(error) = ended else { continue };
+            if !error.is_panic() {
+                continue;
+            }
+            let id = error.id();
+            if let Some(vhost) = running
+                .iter()
+                .find_map(|(vhost, task)| (task.id() == id).then(|| vhost.clone()))
+            {
+                running.remove(&vhost);
+                state.record_lost(&vhost, &AmqpError::Connection("the link failed".into()));
+            }
+        }
         state.report_link();
         state.forget_unserved();
         tokio::select! {
@@ -332,7 +348,7 @@ async fn link(
             state.request(&project, Work::Refresh);
         }
     }
-    let lost = consume(state, consumers).await;
+    let lost = consume(state, vhost, consumers).await;
     let _ = connection.close(200, "listener stopping".into()).await;
     lost
 }
@@ -342,6 +358,12 @@ pub(crate) async fn connect(
     vhost: &str,
     microservice: &str,
 ) -> Result<Connection, AmqpError> {
+    if vhost.len() > MAX_SHORT_STRING {
+        // lapin would panic on it.
+        return Err(AmqpError::Connection(
+            "virtual host name longer than 255 bytes".into(),
+        ));
+    }
     let mut last = AmqpError::Connection("no address".into());
     for (host, port) in &config.addresses {
         let uri = AMQPUri {
@@ -414,6 +436,7 @@ async fn subscribe(
 /// Reads the consumers' deliveries as they come; returns when the link is lost.
 async fn consume(
     state: &Arc<ListenerState>,
+    vhost: &str,
     mut consumers: Vec<(EventKind, Consumer)>,
 ) -> AmqpError {
     loop {
@@ -428,7 +451,7 @@ async fn consume(
         .await;
         match next {
             (kind, Some(Ok(delivery))) => {
-                if let Err(error) = state.handle(kind, delivery).await {
+                if let Err(error) = state.handle(vhost, kind, delivery).await {
                     return error;
                 }
             }
@@ -448,7 +471,7 @@ impl ListenerState {
         let mut wanted = BTreeMap::new();
         wanted.insert(INSTANCE_VHOST.to_owned(), LinkKind::Instance);
         for project in self.access.projects() {
-            if self.config.mode == VhostMode::Multi && !project_name(&project) {
+            if !self.linkable(&project) {
                 continue;
             }
             wanted.insert(
@@ -457,6 +480,15 @@ impl ListenerState {
             );
         }
         wanted
+    }
+
+    /// Whether `project`'s events can travel in a virtual host of their own (MULTI mode): its
+    /// name is one REGARDS could have, and the vhost's name, lower-cased as REGARDS writes it
+    /// (which may lengthen it), fits AMQP's 255 bytes. Always true in SINGLE mode.
+    fn linkable(&self, project: &str) -> bool {
+        self.config.mode == VhostMode::Single
+            || (project_name(project)
+                && topology::project_vhost(self.config.mode, project).len() <= MAX_SHORT_STRING)
     }
 
     /// The projects served whose events travel in `vhost`.
@@ -475,12 +507,13 @@ impl ListenerState {
     /// Reads one delivery, starts what it asks for, and acknowledges it.
     async fn handle(
         self: &Arc<Self>,
+        vhost: &str,
         kind: EventKind,
         delivery: Delivery,
     ) -> Result<(), AmqpError> {
         let headers = delivery.properties.headers().as_ref();
         let outcome = message::read(kind, headers, &delivery.data, self.config.max_message_size)
-            .and_then(|received| self.act(received));
+            .and_then(|received| self.act(vhost, received));
         match outcome {
             Ok(()) => {
                 self.handled.fetch_add(1, Ordering::Relaxed);
@@ -491,8 +524,15 @@ impl ListenerState {
         Ok(())
     }
 
-    fn act(self: &Arc<Self>, received: message::Received) -> Result<(), Dropped> {
+    fn act(self: &Arc<Self>, vhost: &str, received: message::Received) -> Result<(), Dropped> {
         let project = received.tenant;
+        let tenant_event = matches!(
+            received.event,
+            Event::TenantCreated(_) | Event::TenantDeleted(_)
+        );
+        if !tenant_event && topology::project_vhost(self.config.mode, &project) != vhost {
+            return Err(Dropped::OtherVhost);
+        }
         match received.event {
             Event::Role => self.request_served(&project, Work::Refresh),
             Event::ResourceAccess { microservice } => {
@@ -505,19 +545,32 @@ impl ListenerState {
             }
             Event::ResourceAccessInit => self.request_served(&project, Work::RegisterAndRefresh),
             Event::TenantCreated(project) => {
-                if self.config.follow_projects && !self.served(&project) {
-                    if self.access.projects().len() >= MAX_PROJECTS {
-                        tracing::warn!(
-                            microservice = self.access.microservice(),
-                            project,
-                            "a new project is announced but {MAX_PROJECTS} are served already: not serving it"
-                        );
-                        return Ok(());
-                    }
-                    if self.access.add_project(&project).is_ok() {
-                        self.wake.notify_one();
-                    }
+                if !self.config.follow_projects || self.served(&project) {
+                    return Ok(());
                 }
+                if !self.linkable(&project) {
+                    tracing::warn!(
+                        microservice = self.access.microservice(),
+                        "a new project is announced whose virtual host name would be longer than AMQP allows: not serving it"
+                    );
+                    return Ok(());
+                }
+                // Checked and added under one lock, so that discovery cannot pass the cap either.
+                let shared = &self.access.shared;
+                if shared
+                    .insert_projects([project.as_str()], MAX_PROJECTS)
+                    .is_empty()
+                {
+                    tracing::warn!(
+                        microservice = self.access.microservice(),
+                        project,
+                        "a new project is announced but {MAX_PROJECTS} are served already: not serving it"
+                    );
+                    return Ok(());
+                }
+                shared.log_new_projects(&project);
+                shared.projects_changed.notify_one();
+                self.wake.notify_one();
                 Ok(())
             }
             Event::TenantDeleted(project) => {

@@ -134,6 +134,7 @@ pub(crate) enum Event {
 
 /// Why a delivery was dropped; each has its counter in the listener's health.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 pub enum Dropped {
     /// The body is larger than the configured cap.
     TooLarge,
@@ -147,21 +148,26 @@ pub enum Dropped {
     BadJson,
     /// An event about a project this service does not serve.
     UnservedProject,
+    /// In MULTI vhost mode, an event naming a project whose events travel in another virtual
+    /// host than the one it came in: whoever may write in one project's virtual host does not
+    /// speak for another project.
+    OtherVhost,
 }
 
 impl Dropped {
     /// All reasons, in order.
-    pub const ALL: [Dropped; 6] = [
+    pub const ALL: [Dropped; 7] = [
         Dropped::TooLarge,
         Dropped::NoTenant,
         Dropped::UnknownType,
         Dropped::UnknownConverter,
         Dropped::BadJson,
         Dropped::UnservedProject,
+        Dropped::OtherVhost,
     ];
 
     /// A short name for logs and health: `too_large`, `no_tenant`, `unknown_type`,
-    /// `unknown_converter`, `bad_json`, `unserved_project`.
+    /// `unknown_converter`, `bad_json`, `unserved_project`, `other_vhost`.
     pub const fn as_str(self) -> &'static str {
         match self {
             Dropped::TooLarge => "too_large",
@@ -170,6 +176,7 @@ impl Dropped {
             Dropped::UnknownConverter => "unknown_converter",
             Dropped::BadJson => "bad_json",
             Dropped::UnservedProject => "unserved_project",
+            Dropped::OtherVhost => "other_vhost",
         }
     }
 }
