@@ -411,6 +411,68 @@ async fn a_project_whose_vhost_name_is_too_long_is_not_served() {
     .await;
 }
 
+/// With rs-admin-instance to ask, a project announced by an event is served only once
+/// rs-admin-instance lists it for the service (a forged announcement serves nothing), and a
+/// project deleted and announced again at once (two queues, which RabbitMQ does not order) is
+/// served again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_rs_admin_instance_announced_projects_are_served_once_it_lists_them() {
+    let broker = broker_or_skip!();
+    let _shared = broker.shared().await;
+    let stack = Stack::start(broker, VhostMode::Single, "confirm").await;
+    let (_, endpoints) = notifier::routes().build().unwrap();
+    let access = ManagedAccess::builder("rs-confirm", endpoints)
+        .admin_url(stack.admin_url())
+        .admin_instance_url(format!("{}/api/v1/rs-admin-instance", stack.base))
+        .system_tokens(TokenIssuer::development())
+        .refresh_period(NO_POLL)
+        .safety_refresh_period(NO_POLL)
+        .build()
+        .unwrap();
+    let _refresher = access.spawn();
+    let config = test_config(broker, VhostMode::Single, "confirm")
+        .instance_identifier("confirm")
+        .build()
+        .unwrap();
+    let listener = EventListener::start(&access, config).unwrap();
+    let served = |project: &str| access.projects().contains(&project.to_owned());
+    eventually("the listed projects are served", READY, async || {
+        served("project1") && served("project2") && listener.health().connected
+    })
+    .await;
+    let publisher = EventPublisher::new(
+        test_config(broker, VhostMode::Single, "confirm")
+            .build()
+            .unwrap(),
+    );
+    let before = listener.health().events;
+    for event in [
+        RegardsEvent::TenantCreated {
+            tenant: "ghost".into(),
+        },
+        RegardsEvent::TenantDeleted {
+            tenant: "project2".into(),
+        },
+        RegardsEvent::TenantCreated {
+            tenant: "project2".into(),
+        },
+    ] {
+        publisher.publish("", &event).await.unwrap();
+    }
+    eventually("the three events are read", WAIT, async || {
+        listener.health().events >= before + 3
+    })
+    .await;
+    eventually("project2 is served again", WAIT, async || {
+        served("project2")
+    })
+    .await;
+    // Past the gap between two reads of the list: the forged announcement served nothing.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert!(!served("ghost"), "{:?}", access.projects());
+    assert!(served("project1") && served("project2"));
+}
+
 /// A thousand events for one project in a burst cost a few reads of rs-admin, not a thousand.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_burst_of_a_thousand_events_costs_a_few_reads_of_rs_admin() {

@@ -4,6 +4,7 @@
 
 use std::collections::hash_map::Entry;
 use std::collections::{HashMap, HashSet};
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, Weak};
 use std::time::Duration;
 
@@ -13,6 +14,10 @@ use tokio::time::Instant;
 use super::access::ManagedAccess;
 use super::backoff::{Backoff, periodic_spread};
 use super::state::{MAX_PROJECTS, Shared};
+
+/// The shortest time between two reads of rs-admin-instance's project list asked for by
+/// events: a flood of project announcements costs one read per gap.
+const MIN_DISCOVERY_GAP: Duration = Duration::from_secs(1);
 
 /// How often rights are read again from rs-admin by default while rs-admin's events do not
 /// reach the service (no event listener, or its broker link down): 60 seconds.
@@ -103,8 +108,15 @@ async fn supervise(shared: Weak<Shared>) {
             return;
         };
         let period = access.shared.refresh_period();
-        let discovers = access.shared.admin.instance.is_some();
-        if discovers && last_discovery.is_none_or(|at| at.elapsed() >= period) {
+        let discovers = access.shared.discovers();
+        let asked = discovers && access.shared.discovery_asked.load(Ordering::Relaxed);
+        let due = last_discovery.is_none_or(|at| at.elapsed() >= period);
+        let asked_now = asked && last_discovery.is_none_or(|at| at.elapsed() >= MIN_DISCOVERY_GAP);
+        if discovers && (due || asked_now) {
+            access
+                .shared
+                .discovery_asked
+                .store(false, Ordering::Relaxed);
             last_discovery = Some(Instant::now());
             discover(&access).await;
         }
@@ -123,8 +135,15 @@ async fn supervise(shared: Weak<Shared>) {
             }
         }
         while tasks.try_join_next().is_some() {}
+        // Asked for within the gap after the last discovery: read again when the gap ends.
+        let asked = discovers && access.shared.discovery_asked.load(Ordering::Relaxed);
         drop(access);
-        let next_discovery = last_discovery.unwrap_or_else(Instant::now) + period;
+        let since = last_discovery.unwrap_or_else(Instant::now);
+        let next_discovery = if asked {
+            since + MIN_DISCOVERY_GAP
+        } else {
+            since + period
+        };
         tokio::select! {
             () = tokio::time::sleep_until(next_discovery), if discovers => {}
             () = projects_changed.notified() => {}

@@ -3,6 +3,7 @@
 //! bookkeeping. The layer reads this and nothing else; the operations on it live in `access`.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, SystemTime};
 
@@ -37,8 +38,12 @@ pub(crate) struct Shared {
     /// Health and bookkeeping per project (never taken on the request path); the writers'
     /// lock of `rights` and `served`.
     projects: Mutex<Projects>,
-    /// Wakes the refresher when a project is added or removed.
+    /// Wakes the refresher when a project is added or removed, or a discovery is asked for.
     pub(crate) projects_changed: Arc<tokio::sync::Notify>,
+    /// Set when rs-admin-instance's project list should be read again soon (a project was
+    /// announced or deleted): the refresher reads it at most once per
+    /// `MIN_DISCOVERY_GAP`, however many ask.
+    pub(crate) discovery_asked: AtomicBool,
     /// Whether rs-admin's events reach this access: set by the event listener, watched by the
     /// refresher (its period depends on it).
     pub(crate) broker_link: tokio::sync::watch::Sender<BrokerLink>,
@@ -118,6 +123,7 @@ impl Shared {
             served: ArcSwap::from_pointee(HashSet::new()),
             projects: Mutex::default(),
             projects_changed: Arc::default(),
+            discovery_asked: AtomicBool::new(false),
             broker_link: tokio::sync::watch::Sender::new(BrokerLink::Absent),
         }
     }
@@ -172,6 +178,17 @@ impl Shared {
 
     /// Stops serving `project`: its state, its rights and its place among the projects served
     /// go together. `true` if it was served.
+    /// Whether projects are discovered from rs-admin-instance.
+    pub(crate) fn discovers(&self) -> bool {
+        self.admin.instance.is_some()
+    }
+
+    /// Asks the refresher to read rs-admin-instance's project list again soon.
+    pub(crate) fn ask_discovery(&self) {
+        self.discovery_asked.store(true, Ordering::Relaxed);
+        self.projects_changed.notify_one();
+    }
+
     pub(crate) fn remove_project(&self, project: &str) -> bool {
         let mut projects = self.lock();
         if projects.states.remove(project).is_none() {

@@ -50,8 +50,8 @@ const MAX_SHORT_STRING: usize = 255;
 /// | `RoleEvent` | [`ManagedAccess::refresh`] of the project |
 /// | `ResourceAccessEvent` naming this microservice | [`ManagedAccess::refresh`] of the project |
 /// | `ResourceAccessInit` | [`ManagedAccess::register_and_refresh`] of the project |
-/// | `TenantCreatedEvent` (instance vhost) | [`ManagedAccess::add_project`] (unless [`follow_projects(false)`](super::AmqpConfigBuilder::follow_projects)) |
-/// | `TenantDeletedEvent` (instance vhost) | [`ManagedAccess::remove_project`] (unless [`follow_projects(false)`](super::AmqpConfigBuilder::follow_projects)); in MULTI mode the project's link closes |
+/// | `TenantCreatedEvent` (instance vhost) | with an [rs-admin-instance URL](crate::managed::ManagedAccessBuilder::admin_instance_url), its project list read again (at most once a second), which serves the project if it lists it; without, [`ManagedAccess::add_project`] (unless [`follow_projects(false)`](super::AmqpConfigBuilder::follow_projects)) |
+/// | `TenantDeletedEvent` (instance vhost) | [`ManagedAccess::remove_project`] (unless [`follow_projects(false)`](super::AmqpConfigBuilder::follow_projects)), then, with an rs-admin-instance URL, its list read again (creation and deletion travel in two queues, which RabbitMQ does not order); in MULTI mode the project's link closes |
 ///
 /// Refreshes run in the background, one at a time per project, at most two starting in any
 /// 500 ms: a lone event, and the next one, are followed at once; the events that come while a
@@ -548,6 +548,13 @@ impl ListenerState {
                 if !self.config.follow_projects || self.served(&project) {
                     return Ok(());
                 }
+                let shared = &self.access.shared;
+                if shared.discovers() {
+                    // An announcement is a hint: served once rs-admin-instance lists it for
+                    // this microservice (a forged one costs one coalesced read, nothing more).
+                    shared.ask_discovery();
+                    return Ok(());
+                }
                 if !self.linkable(&project) {
                     tracing::warn!(
                         microservice = self.access.microservice(),
@@ -556,7 +563,6 @@ impl ListenerState {
                     return Ok(());
                 }
                 // Checked and added under one lock, so that discovery cannot pass the cap either.
-                let shared = &self.access.shared;
                 if shared
                     .insert_projects([project.as_str()], MAX_PROJECTS)
                     .is_empty()
@@ -576,6 +582,12 @@ impl ListenerState {
             Event::TenantDeleted(project) => {
                 if self.config.follow_projects && self.access.remove_project(&project) {
                     self.wake.notify_one();
+                    if self.access.shared.discovers() {
+                        // Deletion and creation travel in two queues, which RabbitMQ does not
+                        // order: a project deleted and created again is served again once
+                        // rs-admin-instance still lists it.
+                        self.access.shared.ask_discovery();
+                    }
                 }
                 Ok(())
             }
