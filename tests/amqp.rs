@@ -55,6 +55,30 @@ async fn stack_and_instance(
     (stack, instance)
 }
 
+/// REGARDS' headers: each value a long string, as Spring AMQP writes them.
+fn regards_headers(pairs: &[(&str, &str)]) -> FieldTable {
+    let mut table = FieldTable::default();
+    for (name, value) in pairs {
+        table.insert(
+            (*name).into(),
+            AMQPValue::LongString(LongString::from(value.as_bytes())),
+        );
+    }
+    table
+}
+
+/// A channel on `vhost` of the test broker, to publish as another REGARDS service would.
+async fn channel_in(broker: &Broker, vhost: &str) -> (Connection, lapin::Channel) {
+    let connection = Connection::connect(
+        &format!("{}/{vhost}", broker.url()),
+        ConnectionProperties::default(),
+    )
+    .await
+    .unwrap();
+    let channel = connection.create_channel().await.unwrap();
+    (connection, channel)
+}
+
 /// The broker, or `None` when the test must skip (the reason is printed once).
 macro_rules! broker_or_skip {
     () => {
@@ -200,13 +224,7 @@ async fn declarations_are_regards_own_so_java_services_share_the_broker() {
     assert!(broker.management_get("/queues/regards.instance.manager/regards.broadcast.rs-notifier.declarations.fr.cnes.regards.framework.amqp.autoconfigure.AmqpEventHandler%24TenantCreationHandler").is_some());
 
     // A Java service's own declarations of the shared ones, argument for argument.
-    let connection = Connection::connect(
-        &format!("{}/regards.project1", broker.url()),
-        ConnectionProperties::default(),
-    )
-    .await
-    .unwrap();
-    let channel = connection.create_channel().await.unwrap();
+    let (_connection, channel) = channel_in(broker, "regards.project1").await;
     let mut priority = FieldTable::default();
     priority.insert("x-max-priority".into(), AMQPValue::LongInt(255));
     let durable = QueueDeclareOptions {
@@ -240,24 +258,9 @@ async fn hostile_messages_are_counted_and_dropped_without_breaking_the_link() {
             config.max_message_size(1024)
         })
         .await;
-    let connection = Connection::connect(
-        &format!("{}/regards.multitenant.manager", broker.url()),
-        ConnectionProperties::default(),
-    )
-    .await
-    .unwrap();
-    let channel = connection.create_channel().await.unwrap();
+    let (_connection, channel) = channel_in(broker, "regards.multitenant.manager").await;
     let role_exchange = "hostile.broadcast.fr.cnes.regards.framework.security.event.RoleEvent";
-    let headers = |pairs: &[(&str, &str)]| {
-        let mut table = FieldTable::default();
-        for (name, value) in pairs {
-            table.insert(
-                (*name).into(),
-                AMQPValue::LongString(LongString::from(value.as_bytes())),
-            );
-        }
-        table
-    };
+    let headers = regards_headers;
     let role = "fr.cnes.regards.framework.security.event.RoleEvent";
     let good = [
         ("regards.tenant", "project1"),
@@ -327,27 +330,15 @@ async fn an_event_naming_a_project_of_another_vhost_is_dropped() {
     let _shared = broker.shared().await;
     let (_stack, instance) =
         stack_and_instance(broker, VhostMode::Multi, "cross", "cross", |config| config).await;
-    let connection = Connection::connect(
-        &format!("{}/regards.project1", broker.url()),
-        ConnectionProperties::default(),
-    )
-    .await
-    .unwrap();
-    let channel = connection.create_channel().await.unwrap();
+    let (_connection, channel) = channel_in(broker, "regards.project1").await;
     let role = "fr.cnes.regards.framework.security.event.RoleEvent";
     let before = instance.listener.health();
     for tenant in ["project2", "project1"] {
-        let mut headers = FieldTable::default();
-        for (name, value) in [
+        let headers = regards_headers(&[
             ("regards.tenant", tenant),
             ("__TypeId__", role),
             ("regards.converter", "JACKSON"),
-        ] {
-            headers.insert(
-                name.into(),
-                AMQPValue::LongString(LongString::from(value.as_bytes())),
-            );
-        }
+        ]);
         channel
             .basic_publish(
                 format!("cross.broadcast.{role}").as_str().into(),
@@ -481,27 +472,15 @@ async fn a_burst_of_a_thousand_events_costs_a_few_reads_of_rs_admin() {
     let (stack, instance) =
         stack_and_instance(broker, VhostMode::Multi, "burst", "burst", |config| config).await;
     // Published as REGARDS' rs-admin writes them, without waiting for each confirmation.
-    let connection = Connection::connect(
-        &format!("{}/regards.project1", broker.url()),
-        ConnectionProperties::default(),
-    )
-    .await
-    .unwrap();
-    let channel = connection.create_channel().await.unwrap();
-    let mut headers = FieldTable::default();
-    for (name, value) in [
+    let (_connection, channel) = channel_in(broker, "regards.project1").await;
+    let headers = regards_headers(&[
         ("regards.tenant", "project1"),
         (
             "__TypeId__",
             "fr.cnes.regards.framework.security.event.RoleEvent",
         ),
         ("regards.converter", "JACKSON"),
-    ] {
-        headers.insert(
-            name.into(),
-            AMQPValue::LongString(LongString::from(value.as_bytes())),
-        );
-    }
+    ]);
     let properties = BasicProperties::default().with_headers(headers);
     let events_before = instance.listener.health().events;
     let reads_before = stack.role_reads.load(Ordering::Relaxed);
